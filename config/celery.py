@@ -1,0 +1,19 @@
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+
+app = Celery("otmetka")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks(["config", "accounts"])
+
+# The one beat schedule of the project; each entry names the rule it serves.
+app.conf.beat_schedule = {
+    # R-ROLE-6: idle sessions expire; drop the expired rows nightly so the table stays small.
+    "sessions-clear-expired": {
+        "task": "accounts.tasks.sessions_clear_expired",
+        "schedule": crontab(hour=3, minute=15),
+    },
+}
