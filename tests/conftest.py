@@ -1,0 +1,129 @@
+"""Named people of two schools. Everyone in `lyceum` (Tomsk, UTC+7) except the outsider,
+who works in `gymnasium` (Perm, UTC+5) and must see nothing of the lyceum."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+import time_machine
+
+from accounts.models import Role
+from schedule.models import Group, TeachingLoad
+
+from . import factories as f
+
+# A Tuesday in the first quarter, 10:00 in Tomsk.
+NOW = dt.datetime(2026, 10, 6, 3, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _frozen_time(request):
+    if request.node.get_closest_marker("browser"):
+        yield  # a live server and a browser need a running clock
+        return
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@dataclass
+class People:
+    lyceum: object
+    gymnasium: object
+    year: object
+    class_5a: object
+    class_5b: object
+    english_1: object
+    english_2: object
+    maths: object
+    english: object
+    admin: object
+    director: object
+    deputy: object
+    teacher: object
+    class_teacher: object
+    parent: object
+    student: object
+    student_record: object
+    sibling_record: object
+    other_student_record: object
+    outsider: object
+    coordinator: object
+
+
+@pytest.fixture
+def people(db) -> People:
+    region = f.MunicipalityFactory(name="Томск")
+    lyceum = f.school_make("lyceum", "Asia/Tomsk", municipality=region, name="Лицей №1")
+    gymnasium = f.school_make("gymnasium", "Asia/Yekaterinburg", name="Гимназия №2")
+    year = f.year_make(lyceum)
+    f.year_make(gymnasium)
+
+    admin = f.UserFactory(username="admin", last_name="Админова", first_name="Анна")
+    director = f.UserFactory(username="director", last_name="Директоров", first_name="Денис")
+    deputy = f.UserFactory(username="deputy", last_name="Завучева", first_name="Зоя")
+    teacher = f.UserFactory(username="teacher", last_name="Учителев", first_name="Устин")
+    class_teacher = f.UserFactory(username="classteacher", last_name="Классова", first_name="Клара")
+    parent = f.UserFactory(username="parent", last_name="Родителева", first_name="Раиса")
+    student = f.UserFactory(username="student", last_name="Родителев", first_name="Степан")
+    outsider = f.UserFactory(username="outsider", last_name="Чужаков", first_name="Олег")
+    coordinator = f.UserFactory(username="coordinator", last_name="Координатов", first_name="Карп")
+
+    f.member(admin, lyceum, Role.ADMIN)
+    f.member(director, lyceum, Role.DIRECTOR)
+    f.member(deputy, lyceum, Role.DEPUTY)
+    f.member(teacher, lyceum, Role.TEACHER)
+    f.member(class_teacher, lyceum, Role.TEACHER)
+    f.member(outsider, gymnasium, Role.TEACHER)
+    f.member(outsider, gymnasium, Role.ADMIN)
+    from accounts.models import CoordinatorAssignment
+
+    CoordinatorAssignment.objects.create(
+        user=coordinator, municipality=region, starts_on=dt.date(2020, 1, 1)
+    )
+
+    class_5a = f.class_make(lyceum, year, 5, "А", class_teacher=class_teacher)
+    class_5b = f.class_make(lyceum, year, 5, "Б")
+    maths = f.subject_make(lyceum, "Математика")
+    english = f.subject_make(lyceum, "Английский язык")
+    english_1 = Group.objects.create(
+        school=lyceum, school_class=class_5a, name="1 группа", subject=english
+    )
+    english_2 = Group.objects.create(
+        school=lyceum, school_class=class_5a, name="2 группа", subject=english
+    )
+
+    student_record = f.student_make(lyceum, class_5a, "Родителев", "Степан", user=student)
+    sibling_record = f.student_make(lyceum, class_5b, "Родителева", "Софья")
+    other_student_record = f.student_make(lyceum, class_5a, "Другов", "Дмитрий")
+    f.parent_make(lyceum, parent, student_record, sibling_record)
+
+    whole_5a = class_5a.groups.get(is_whole_class=True)
+    TeachingLoad.objects.create(
+        school=lyceum, teacher=teacher, group=whole_5a, subject=maths, hours_per_week=5
+    )
+    TeachingLoad.objects.create(
+        school=lyceum, teacher=teacher, group=english_1, subject=english, hours_per_week=3
+    )
+    return People(
+        lyceum=lyceum,
+        gymnasium=gymnasium,
+        year=year,
+        class_5a=class_5a,
+        class_5b=class_5b,
+        english_1=english_1,
+        english_2=english_2,
+        maths=maths,
+        english=english,
+        admin=admin,
+        director=director,
+        deputy=deputy,
+        teacher=teacher,
+        class_teacher=class_teacher,
+        parent=parent,
+        student=student,
+        student_record=student_record,
+        sibling_record=sibling_record,
+        other_student_record=other_student_record,
+        outsider=outsider,
+        coordinator=coordinator,
+    )
