@@ -71,3 +71,110 @@ def group_members_on(group: Group, on: dt.date) -> QuerySet[GroupMembership]:
     return (
         GroupMembership.objects.filter(group=group).active_on(on).select_related("student", "order")
     )
+
+
+def teacher_loads(school: School, teacher, year: AcademicYear):
+    """A teacher's courses of the year: group × subject × hours (one query)."""
+    from .models import TeachingLoad
+
+    return (
+        TeachingLoad.objects.filter(school=school, teacher=teacher, group__school_class__year=year)
+        .select_related("group__school_class", "subject")
+        .order_by("group__school_class__grade", "group__school_class__letter", "subject__name")
+    )
+
+
+def class_roster(school_class: SchoolClass, on: dt.date):
+    """The class list on a date with each student's parents (two queries)."""
+    from accounts.models import ParentLink
+
+    return class_students_on(school_class, on).prefetch_related(
+        Prefetch(
+            "parent_links",
+            queryset=ParentLink.objects.select_related("parent__user").order_by("relation"),
+        )
+    )
+
+
+def led_classes(school: School, teacher, year: AcademicYear):
+    return SchoolClass.objects.filter(school=school, year=year, class_teacher=teacher).order_by(
+        "grade", "letter"
+    )
+
+
+def parent_children(school: School, user, on: dt.date):
+    """A parent's children in the school, each with the class he is in on `on`."""
+    return (
+        Student.objects.filter(school=school, parent_links__parent__user=user)
+        .prefetch_related(
+            Prefetch(
+                "enrolments",
+                queryset=Enrolment.objects.active_on(on).select_related(
+                    "school_class__class_teacher"
+                ),
+                to_attr="current_enrolments",
+            )
+        )
+        .distinct()
+        .order_by("last_name", "first_name")
+    )
+
+
+def student_courses(student: Student, on: dt.date):
+    """The courses a student attends on `on`: his class's whole-class courses and those of
+    his subgroups (one query)."""
+    from .models import TeachingLoad
+
+    enrolment = Q(
+        group__school_class__enrolments__student=student,
+        group__school_class__enrolments__starts_on__lte=on,
+    ) & (
+        Q(group__school_class__enrolments__ends_on__isnull=True)
+        | Q(group__school_class__enrolments__ends_on__gte=on)
+    )
+    in_group = Q(group__is_whole_class=True) | (
+        Q(group__memberships__student=student) & active_on(on, "group__memberships__")
+    )
+    return (
+        TeachingLoad.objects.filter(school=student.school_id)
+        .filter(enrolment)
+        .filter(in_group)
+        .select_related("subject", "teacher", "group__school_class")
+        .distinct()
+        .order_by("subject__name")
+    )
+
+
+def staff_on(school: School, on: dt.date):
+    """Staff memberships active on `on`, people first (one query)."""
+    from accounts.models import STAFF_ROLES, Membership
+
+    return (
+        Membership.objects.filter(school=school, role__in=STAFF_ROLES)
+        .active_on(on)
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name", "role")
+    )
+
+
+def coordinator_schools(user, on: dt.date):
+    """The schools of the municipalities a coordinator serves, with their size today."""
+    from accounts.models import CoordinatorAssignment
+
+    municipalities = CoordinatorAssignment.objects.filter(user=user).active_on(on)
+    enrolled = Q(classes__enrolments__starts_on__lte=on) & (
+        Q(classes__enrolments__ends_on__isnull=True) | Q(classes__enrolments__ends_on__gte=on)
+    )
+    return (
+        School.objects.filter(municipality__in=municipalities.values("municipality"))
+        .select_related("municipality")
+        .annotate(
+            student_count=Count("classes__enrolments", filter=enrolled, distinct=True),
+            class_count=Count(
+                "classes",
+                filter=Q(classes__year__starts_on__lte=on, classes__year__ends_on__gte=on),
+                distinct=True,
+            ),
+        )
+        .order_by("municipality__name", "short_name")
+    )

@@ -2,6 +2,12 @@ from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = False
+# gunicorn serves the static files itself: no separate web server is needed
+MIDDLEWARE = [
+    MIDDLEWARE[0],  # noqa: F405  SecurityMiddleware stays first
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    *MIDDLEWARE[1:],  # noqa: F405
+]
 SECRET_KEY = env("SECRET_KEY")  # no default: production refuses to start without one
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("s/<slug:school_slug>/", views.school_home, name="school_home"),
+    path("s/<slug:school_slug>/classes/<int:pk>/", views.class_detail, name="class_detail"),
+    path("coordinator/", views.coordinator_home, name="coordinator_home"),
+]

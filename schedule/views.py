@@ -1,0 +1,111 @@
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from accounts.access import CLASS_TEACHER, SchoolAccess, school_view
+from accounts.models import LEADERSHIP_ROLES, STAFF_ROLES, Role
+from accounts.selectors import is_coordinator
+
+from . import selectors
+from .models import SchoolClass, TeachingLoad
+
+OVERVIEW_ROLES = LEADERSHIP_ROLES | {
+    Role.SECRETARY,
+    Role.PSYCHOLOGIST,
+    Role.SOCIAL_PEDAGOGUE,
+    Role.MONITORING,
+}
+STAFF_LIST_ROLES = LEADERSHIP_ROLES | {Role.SECRETARY}
+
+
+@require_GET
+@school_view()
+def school_home(request):
+    """A home page for each of the user's roles in the school, with real data."""
+    school, access, user = request.school, request.access, request.user
+    today = school.today()
+    year = selectors.current_year(school, today)
+    sections = {}
+    if year is not None:
+        if access.has_any({Role.TEACHER, Role.SUBSTITUTE}):
+            sections["loads"] = selectors.teacher_loads(school, user, year)
+        if CLASS_TEACHER in access.roles:
+            led = list(selectors.led_classes(school, user, year))
+            sections["led_classes"] = [
+                (c, selectors.class_roster(c, today)) for c in led
+            ]
+        if access.has_any(OVERVIEW_ROLES):
+            sections["classes"] = selectors.classes_with_counts(school, year, today)
+    if access.has_any(STAFF_LIST_ROLES):
+        sections["staff"] = _people_with_roles(selectors.staff_on(school, today))
+    if Role.PARENT in access.roles:
+        sections["children"] = selectors.parent_children(school, user, today)
+    if Role.STUDENT in access.roles:
+        record = school.students.filter(user=user).first()
+        if record is not None:
+            sections["student_record"] = record
+            sections["student_courses"] = selectors.student_courses(record, today)
+    return render(
+        request,
+        "schedule/school_home.html",
+        {"year": year, "today": today, **sections},
+    )
+
+
+def _people_with_roles(memberships):
+    people = {}
+    for m in memberships:
+        person = people.setdefault(m.user_id, {"user": m.user, "roles": [], "positions": []})
+        person["roles"].append(m.get_role_display())
+        if m.position:
+            person["positions"].append(m.position)
+    return list(people.values())
+
+
+def _can_read_class_list(user, access: SchoolAccess, school_class: SchoolClass) -> bool:
+    if access.has_any(OVERVIEW_ROLES):
+        return True
+    if school_class.class_teacher_id == user.pk:
+        return True
+    if access.has_any(STAFF_ROLES):
+        return TeachingLoad.objects.filter(
+            school=access.school, teacher=user, group__school_class=school_class
+        ).exists()
+    return False
+
+
+@require_GET
+@school_view()
+def class_detail(request, pk):
+    """The class list (R-STR-4): who is in the class today, with parents' contacts."""
+    school_class = get_object_or_404(
+        SchoolClass.objects.select_related("class_teacher", "year"), school=request.school, pk=pk
+    )
+    if not _can_read_class_list(request.user, request.access, school_class):
+        raise PermissionDenied
+    today = request.school.today()
+    return render(
+        request,
+        "schedule/class_detail.html",
+        {
+            "school_class": school_class,
+            "students": selectors.class_roster(school_class, today),
+            "today": today,
+        },
+    )
+
+
+@require_GET
+@login_required
+def coordinator_home(request):
+    """A municipal coordinator's schools (R-CTL-6)."""
+    if not is_coordinator(request.user):
+        raise Http404
+    return render(
+        request,
+        "schedule/coordinator_home.html",
+        {"schools": selectors.coordinator_schools(request.user, timezone.now().date())},
+    )
