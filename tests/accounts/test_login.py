@@ -87,3 +87,13 @@ def test_logout_needs_post(client, people):
     response = client.post(reverse("account_logout"))
     assert response.status_code == 302
     assert "_auth_user_id" not in client.session
+
+
+def test_r_role_6_staff_are_offered_a_second_factor(client, people):
+    client.force_login(people.teacher)
+    html = client.get(reverse("school_home", args=["lyceum"])).content.decode()
+    assert reverse("mfa_index") in html
+    assert client.get(reverse("mfa_index")).status_code == 200
+    client.force_login(people.parent)
+    html = client.get(reverse("school_home", args=["lyceum"])).content.decode()
+    assert reverse("mfa_index") not in html
