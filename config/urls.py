@@ -1,9 +1,10 @@
-from django.contrib import admin
 from django.urls import include, path
+
+from accounts.admin_site import admin_site
 
 urlpatterns = [
     path("accounts/", include("allauth.urls")),
-    path("admin/", admin.site.urls),
+    path("admin/", admin_site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("accounts.urls")),
     path("", include("schedule.urls")),
