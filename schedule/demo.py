@@ -428,7 +428,7 @@ def _on_or_after(day: dt.date, weekday: int) -> dt.date:
     return day + dt.timedelta(days=(weekday - day.weekday()) % 7)
 
 
-def _weekday_before(day: dt.date) -> dt.date:
+def weekday_before(day: dt.date) -> dt.date:
     day -= dt.timedelta(days=1)
     while day.weekday() >= 5:
         day -= dt.timedelta(days=1)
@@ -482,11 +482,11 @@ def school_calendar(start_year: int, kind: str) -> Calendar:
         extra_start = _on_or_after(dt.date(y1, 2, 14), SAT)
         last_day = dt.date(y1, 5, 26)
     if last_day.weekday() >= 5:
-        last_day = _weekday_before(last_day)
+        last_day = weekday_before(last_day)
     quarters = (
-        (starts_on, _weekday_before(autumn[0])),
-        (_next_day(autumn[1]), _weekday_before(winter[0])),
-        (_next_day(winter[1]), _weekday_before(spring[0])),
+        (starts_on, weekday_before(autumn[0])),
+        (_next_day(autumn[1]), weekday_before(winter[0])),
+        (_next_day(winter[1]), weekday_before(spring[0])),
         (_next_day(spring[1]), last_day),
     )
     halves = ((quarters[0][0], quarters[1][1]), (quarters[2][0], quarters[3][1]))

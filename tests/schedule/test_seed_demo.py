@@ -34,6 +34,8 @@ from schedule.models import (
 )
 from schedule.selectors import current_year, group_students_on
 
+from .. import factories as f
+
 pytestmark = pytest.mark.django_db
 
 LOGIN = re.compile(r"\b([a-z]+\d+-[a-z]+|coordinator-\d+)\b")
@@ -196,7 +198,11 @@ def test_the_printed_logins_work_with_the_password(output):
     assert parent.links.count() == 2
     child = Student.objects.get(user__username="tomsk1-student")
     assert parent.links.filter(student=child).exists()
-    assert child.enrolments.get().school_class.class_teacher.username == "tomsk1-classteacher"
+    school_class = child.enrolments.get().school_class
+    assert school_class.class_teacher.username == "tomsk1-classteacher"
+    assert TeachingLoad.objects.filter(
+        teacher__username="tomsk1-teacher", group__school_class=school_class
+    ).exists()
 
 
 def test_it_refuses_to_build_twice_without_flush(output):
@@ -211,3 +217,13 @@ def test_it_builds_the_same_schools_from_the_same_seed(output):
     seed(flush=True, seed=2, quiet=True)
     assert people() != first
     assert School.objects.count() == 2
+
+
+def test_flush_deletes_only_the_demo_data(output):
+    lyceum = f.school_make("lyceum", "Asia/Tomsk")
+    teacher = f.UserFactory(username="teacher")
+    f.member(teacher, lyceum, Role.TEACHER)
+    seed(flush=True, quiet=True)
+    assert School.objects.filter(slug="lyceum").exists()
+    assert Membership.objects.filter(user__username="teacher", school=lyceum).exists()
+    assert School.objects.count() == 3

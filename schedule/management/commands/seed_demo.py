@@ -180,8 +180,8 @@ class SchoolBuilder:
             return demo.NAME_POOLS["ru"]
         return self.pool
 
-    def _adult(self, gender: str, pool: demo.NamePool | None = None) -> Person:
-        pool = pool or self._pool()
+    def _adult(self, gender: str) -> Person:
+        pool = self._pool()
         surname = self.rng.choice(pool.surnames)
         grandfather = self.rng.choice(pool.fathers)
         if gender == "m":
@@ -268,17 +268,16 @@ class SchoolBuilder:
             teachers = [
                 self._staff(Role.TEACHER, position, specialty=specialty) for _ in range(count)
             ]
+            first_group: dict[tuple, StaffPlan] = {}  # (class, subject) -> its group 1 teacher
             for (klass, _, subgroup), items in specialty_units:
                 candidates = teachers
-                if subgroup is not None:
-                    # the other group of the same class and subject gets another teacher
-                    busy = {
-                        id(t)
-                        for t, k, sg, _, _ in self.loads
-                        if k is klass and sg is not None and sg[0] == subgroup[0]
-                    }
-                    candidates = [t for t in teachers if id(t) not in busy] or teachers
+                if subgroup is not None and subgroup[1] == 1:
+                    other = first_group[(klass, subgroup[0])]
+                    candidates = [t for t in teachers if t is not other] or teachers
+                # the least loaded; ties go to the first hired, so the plan is reproducible
                 teacher = min(candidates, key=lambda t: t.hours)
+                if subgroup is not None and subgroup[1] == 0:
+                    first_group[(klass, subgroup[0])] = teacher
                 self._assign(teacher, klass, subgroup, items)
 
         # A class teacher of grades 5-11 is one of the class's own teachers, the one with the
@@ -387,6 +386,7 @@ class SchoolBuilder:
             if own
             else next(s for s in self.staff if s.role == Role.TEACHER and s is not class_teacher)
         )
+        pupil = "ученик" if kid.person.gender == "m" else "ученица"
         memorable = [
             ("admin", "администратор", self.admin.person),
             ("director", "директор", self.director.person),
@@ -394,7 +394,7 @@ class SchoolBuilder:
             ("teacher", f"учитель ({kid.klass.name})", teacher.person),
             ("classteacher", f"классный руководитель {kid.klass.name}", class_teacher.person),
             ("parent", "родитель двоих детей" if len(family.kids) > 1 else "родитель", parent),
-            ("student", f"ученик {kid.klass.name}", kid.person),
+            ("student", f"{pupil} {kid.klass.name}", kid.person),
             ("psychologist", "педагог-психолог", self.psychologist.person),
             ("social", "социальный педагог", self.social.person),
             ("secretary", "делопроизводитель", self.secretary.person),
@@ -481,14 +481,14 @@ class SchoolBuilder:
         self.enrol_order = Order.objects.create(
             school=school,
             number=f"{self.rng.randint(90, 180)}-у",
-            date=demo._weekday_before(dt.date(y, 8, 29)),
+            date=demo.weekday_before(dt.date(y, 8, 29)),
             kind=Order.Kind.ENROLMENT,
             title=f"О комплектовании 1–11 классов на {cal.name} учебный год",
         )
         self.groups_order = Order.objects.create(
             school=school,
             number=f"{self.rng.randint(181, 220)}-о",
-            date=demo._weekday_before(dt.date(y, 9, 1)),
+            date=demo.weekday_before(dt.date(y, 9, 1)),
             kind=Order.Kind.GROUPS,
             title=f"О делении классов на группы в {cal.name} учебном году",
         )
@@ -958,7 +958,7 @@ class Command(BaseCommand):
         ]
 
     def _print_logins(self, logins, coordinators, password) -> None:
-        rows = [("Школа", "Роль", "Логин", "ФИО")]
+        rows = [("Школа или округ", "Роль", "Логин", "ФИО")]
         rows += [(x.school, x.role, x.username, x.name) for x in logins]
         rows += [(x.school, x.role, x.username, x.name) for x in coordinators]
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
