@@ -61,6 +61,12 @@ class ReportingPeriodInline(SchoolScopedInline, admin.TabularInline):
     fields = ("kind", "number", "starts_on", "ends_on")
 
 
+def saved_parent_only(inline, obj) -> bool:
+    """ReportingPeriod.clean() and Bell.clean() look up their siblings through the parent,
+    which Django refuses for an unsaved parent; such rows are added once it is saved."""
+    return obj is not None or inline not in (ReportingPeriodInline, BellInline)
+
+
 class HolidayInline(SchoolScopedInline, admin.TabularInline):
     model = Holiday
     fields = ("name", "kind", "starts_on", "ends_on", "grades")
@@ -72,6 +78,9 @@ class AcademicYearAdmin(SchoolScopedAdmin, admin.ModelAdmin):
     fields = ("name", "starts_on", "ends_on")
     search_fields = ("name",)
     inlines = (GradeLevelInline, ReportingPeriodInline, HolidayInline)
+
+    def get_inlines(self, request, obj):
+        return [i for i in self.inlines if saved_parent_only(i, obj)]
 
 
 # ---------------------------------------------------------------- rooms and bells (R-STR-2)
@@ -101,6 +110,9 @@ class BellScheduleAdmin(SchoolScopedAdmin, admin.ModelAdmin):
     list_filter = ("shift",)
     fields = ("name", "shift")
     inlines = (BellInline,)
+
+    def get_inlines(self, request, obj):
+        return [i for i in self.inlines if saved_parent_only(i, obj)]
 
 
 # ---------------------------------------------------------------- subjects (R-STR-3)
