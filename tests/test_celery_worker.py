@@ -42,6 +42,11 @@ def worker_start(tmp_path: Path, queue: str, **env_overrides) -> subprocess.Pope
         "EMAIL_FILE_PATH": str(tmp_path / "mail"),
         # The e-mail task never touches the database; keep the worker off the real ones.
         "DATABASE_URL": f"sqlite:///{tmp_path / 'worker.sqlite3'}",
+        # The worker runs in tmp_path (kombu's filesystem transport keeps its exchange tables
+        # in ./control), so the project must come from PYTHONPATH.
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(settings.BASE_DIR), os.environ.get("PYTHONPATH")])
+        ),
         **env_overrides,
     }
     env = {key: value for key, value in env.items() if value is not None}
@@ -55,7 +60,7 @@ def worker_start(tmp_path: Path, queue: str, **env_overrides) -> subprocess.Pope
             "--hostname",
             f"test-{queue}@%h",
         ],
-        cwd=settings.BASE_DIR,
+        cwd=tmp_path,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -161,6 +166,7 @@ def test_it_delivers_mail_through_the_embedded_filesystem_broker(tmp_path):
         "data_folder_out": str(broker_dir / "queue"),
         "processed_folder": str(broker_dir / "processed"),
         "store_processed": False,
+        "control_folder": str(tmp_path / "control"),  # where the worker keeps it (its cwd)
     }
     (broker_dir / "queue").mkdir(parents=True, exist_ok=True)
     (broker_dir / "processed").mkdir(parents=True, exist_ok=True)
