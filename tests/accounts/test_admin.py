@@ -161,6 +161,19 @@ def test_r_ten_1_autocomplete_offers_only_own_students(client, people, gymnasium
     assert ids == set(Student.objects.filter(school=people.lyceum).values_list("pk", flat=True))
 
 
+def test_r_ten_1_account_picker_offers_only_people_of_the_school(client, people, gymnasium_rows):
+    """A student's account is picked among the lyceum's people, never another school's."""
+    client.force_login(people.admin)
+    response = client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "accounts", "model_name": "student", "field_name": "user", "term": ""},
+    )
+    assert response.status_code == 200
+    ids = {int(r["id"]) for r in response.json()["results"]}
+    assert people.student.pk in ids and people.teacher.pk in ids
+    assert people.outsider.pk not in ids and gymnasium_rows["teacher"].pk not in ids
+
+
 def test_r_ten_1_filter_sidebar_has_no_foreign_names(client, people, gymnasium_rows):
     client.force_login(people.admin)
     response = client.get(admin_url(Student))
