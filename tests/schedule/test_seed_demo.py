@@ -205,6 +205,20 @@ def test_the_printed_logins_work_with_the_password(output):
     ).exists()
 
 
+def test_logins_lists_the_table_again_without_building(output):
+    """bin/demo-data shows the logins of a database seeded earlier."""
+    again = io.StringIO()
+    call_command("seed_demo", logins=True, stdout=again)
+    table = output[output.index("Демо-входы") : output.index("Built")].strip()
+    assert again.getvalue().strip() == table
+    assert School.objects.count() == 2
+
+
+def test_logins_without_demo_data_is_an_error(db):
+    with pytest.raises(CommandError, match="seed_demo"):
+        call_command("seed_demo", logins=True, stdout=io.StringIO())
+
+
 def test_it_refuses_to_build_twice_without_flush(output):
     with pytest.raises(CommandError, match="--flush"):
         seed()

@@ -10,11 +10,12 @@ random.Random objects, never the global generator, so two runs build the same sc
 import datetime as dt
 import math
 import random
+import re
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import check_password, make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -121,6 +122,23 @@ class KidPlan:
     record: Student | None = None
 
 
+# The memorable logins <slug>-<suffix>, in the order they are listed.
+MEMORABLE = (
+    ("admin", "администратор"),
+    ("director", "директор"),
+    ("deputy", "заместитель директора"),
+    ("teacher", "учитель"),
+    ("classteacher", "классный руководитель"),
+    ("parent", "родитель"),
+    ("student", "ученик"),
+    ("psychologist", "педагог-психолог"),
+    ("social", "социальный педагог"),
+    ("secretary", "делопроизводитель"),
+    ("substitute", "учитель на замене"),
+    ("monitoring", "мониторинг"),
+)
+
+
 @dataclass
 class Login:
     school: str
@@ -170,7 +188,6 @@ class SchoolBuilder:
         self.classes: list[ClassPlan] = []
         self.families: list[Family] = []
         self.kids: list[KidPlan] = []
-        self.logins: list[Login] = []
         self.user_count = 0
 
     # --- planning ------------------------------------------------------------------------
@@ -386,24 +403,24 @@ class SchoolBuilder:
             if own
             else next(s for s in self.staff if s.role == Role.TEACHER and s is not class_teacher)
         )
-        pupil = "ученик" if kid.person.gender == "m" else "ученица"
-        memorable = [
-            ("admin", "администратор", self.admin.person),
-            ("director", "директор", self.director.person),
-            ("deputy", "заместитель директора", self.deputies[0].person),
-            ("teacher", f"учитель ({kid.klass.name})", teacher.person),
-            ("classteacher", f"классный руководитель {kid.klass.name}", class_teacher.person),
-            ("parent", "родитель двоих детей" if len(family.kids) > 1 else "родитель", parent),
-            ("student", f"{pupil} {kid.klass.name}", kid.person),
-            ("psychologist", "педагог-психолог", self.psychologist.person),
-            ("social", "социальный педагог", self.social.person),
-            ("secretary", "делопроизводитель", self.secretary.person),
-            ("substitute", "учитель на замене", self.substitute.person),
-            ("monitoring", "мониторинг", self.monitoring.person),
-        ]
-        for suffix, label, person in memorable:
+        memorable = {
+            "admin": self.admin,
+            "director": self.director,
+            "deputy": self.deputies[0],
+            "teacher": teacher,
+            "classteacher": class_teacher,
+            "parent": parent,
+            "student": kid,
+            "psychologist": self.psychologist,
+            "social": self.social,
+            "secretary": self.secretary,
+            "substitute": self.substitute,
+            "monitoring": self.monitoring,
+        }
+        assert list(memorable) == [suffix for suffix, _ in MEMORABLE]
+        for suffix, plan in memorable.items():
+            person = plan if isinstance(plan, Person) else plan.person
             person.username = f"{self.slug}-{suffix}"
-            self.logins.append(Login(self.slug, label, person.username, person.full_name))
 
     # --- writing -----------------------------------------------------------------------
 
@@ -824,9 +841,20 @@ class Command(BaseCommand):
             "--flush", action="store_true", help="сначала удалить прежние демо-данные"
         )
         parser.add_argument("--quiet", action="store_true", help="вывести только итоговую строку")
+        parser.add_argument(
+            "--logins",
+            action="store_true",
+            help="ничего не создавать, только показать демо-входы уже созданных школ",
+        )
 
     def handle(self, *args, **options):
         started = time.monotonic()
+        if options["logins"]:
+            logins = self._stored_logins()
+            if not logins:
+                raise CommandError("Демонстрационных школ нет: создайте их командой seed_demo.")
+            self._print_logins(logins, options["password"])
+            return
         schools = options["schools"]
         per_class = options["students_per_class"]
         per_grade = options["classes_per_grade"]
@@ -845,10 +873,11 @@ class Command(BaseCommand):
                 self._flush()
             else:
                 self._refuse_if_present()
-            totals, logins, coordinators = self._build(options, started)
+            totals = self._build(options, started)
+            logins = [] if self.quiet else self._stored_logins()
 
-        if not self.quiet:
-            self._print_logins(logins, coordinators, options["password"])
+        if logins:
+            self._print_logins(logins, options["password"])
         self.stdout.write(
             f"Built {totals.schools} schools, {totals.students} students, "
             f"{totals.users} users in {time.monotonic() - started:.1f} s"
@@ -895,7 +924,6 @@ class Command(BaseCommand):
         start_year = demo.year_start_for(today)
         password_hash = make_password(options["password"])
         totals = Totals()
-        logins: list[Login] = []
         municipalities: dict[str, Municipality] = {}
         for index in range(options["schools"]):
             template = demo.TEMPLATES[index % len(demo.TEMPLATES)]
@@ -917,16 +945,14 @@ class Command(BaseCommand):
             totals.schools += 1
             totals.students += len(builder.kids)
             totals.users += builder.user_count
-            logins += builder.logins
             self._say(
                 f"{builder.slug}: {len(builder.classes)} классов, {len(builder.kids)} учеников, "
                 f"{len(builder.staff)} сотрудников ({time.monotonic() - started:.1f} s)"
             )
-        coordinators = self._build_coordinators(
+        totals.users += self._build_coordinators(
             options["seed"], start_year, password_hash, municipalities
         )
-        totals.users += len(coordinators)
-        return totals, logins, coordinators
+        return totals
 
     def _build_coordinators(self, seed, start_year, password_hash, municipalities):
         rng = random.Random(f"{seed}:coordinators")
@@ -952,22 +978,74 @@ class Command(BaseCommand):
             CoordinatorAssignment(user=u, municipality=m, starts_on=dt.date(start_year - 2, 9, 1))
             for u, m in rows
         )
-        return [
-            Login(m.name, f"координатор ({m.schools.count()} шк.)", u.username, u.full_name)
-            for u, m in rows
-        ]
+        return len(rows)
 
-    def _print_logins(self, logins, coordinators, password) -> None:
+    def _stored_logins(self) -> list[Login]:
+        """The memorable logins of the demo schools in the database, with what each is for.
+        Read back rather than remembered, so that --logins prints the same table later."""
+        today = timezone.localdate()
+
+        def order(school):
+            key, number = re.fullmatch(r"([a-z]+)(\d+)", school.slug).groups()
+            return int(number), demo.DEMO_KEYS.index(key)
+
+        schools = sorted(School.objects.filter(slug__regex=demo.DEMO_SLUG_REGEX), key=order)
+        users = {
+            u.username: u
+            for u in User.objects.filter(username__regex=demo.DEMO_USERNAME_REGEX).filter(
+                username__regex=r"-[a-z0-9]+$"
+            )
+        }
+        logins = []
+        for school in schools:
+            student = Student.objects.filter(
+                school=school, user__username=f"{school.slug}-student"
+            ).first()
+            enrolment = student and student.enrolments.active_on(today).first()
+            school_class = enrolment.school_class if enrolment else None
+            for suffix, label in MEMORABLE:
+                user = users.get(f"{school.slug}-{suffix}")
+                if user is None:
+                    continue
+                if suffix == "student" and student and student.gender == "f":
+                    label = "ученица"
+                if suffix in ("student", "classteacher") and school_class:
+                    label = f"{label} {school_class}"
+                if suffix == "teacher" and school_class:
+                    label = f"{label}, ведёт уроки в {school_class}"
+                if suffix == "parent":
+                    children = ParentLink.objects.filter(parent__user=user).count()
+                    label = "родитель двоих детей" if children == 2 else label
+                logins.append(Login(school.slug, label, user.username, user.full_name))
+        coordinators = CoordinatorAssignment.objects.filter(
+            user__username__regex=r"^coordinator-[0-9]+$"
+        ).select_related("user", "municipality")
+        for assignment in sorted(coordinators, key=lambda a: int(a.user.username[12:])):
+            count = assignment.municipality.schools.count()
+            logins.append(
+                Login(
+                    assignment.municipality.name,
+                    f"муниципальный координатор ({count} шк.)",
+                    assignment.user.username,
+                    assignment.user.full_name,
+                )
+            )
+        return logins
+
+    def _print_logins(self, logins: list[Login], password: str) -> None:
+        sample = User.objects.get(username=logins[0].username)
+        if check_password(password, sample.password):
+            title = f"Демо-входы, пароль у всех: {password}"
+        else:
+            title = "Демо-входы, пароль у всех тот, что был задан при создании (--password)"
         rows = [("Школа или округ", "Роль", "Логин", "ФИО")]
         rows += [(x.school, x.role, x.username, x.name) for x in logins]
-        rows += [(x.school, x.role, x.username, x.name) for x in coordinators]
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
-        line = "  ".join("-" * w for w in widths)
         self.stdout.write("")
-        self.stdout.write(f"Демо-входы, пароль у всех: {password}")
+        self.stdout.write(title)
         for n, row in enumerate(rows):
             cells = (c.ljust(w) for c, w in zip(row, widths, strict=True))
             self.stdout.write("  ".join(cells).rstrip())
             if n == 0:
-                self.stdout.write(line)
+                self.stdout.write("  ".join("-" * w for w in widths))
         self.stdout.write("")
