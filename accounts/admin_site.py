@@ -108,7 +108,6 @@ TEACHER_FIELDS = {
 # Choice labels that read a related row: fetch it with the choices, not once per option.
 CHOICE_SELECT_RELATED = {
     ("schedule", "group"): ("school_class",),
-    ("schedule", "room"): ("building",),
 }
 
 
@@ -199,6 +198,10 @@ def bind_school(form_class, school: School | None):
 # ---------------------------------------------------------------- model admins
 
 
+class ImproperlyScoped(Exception):
+    """A scoped admin was put on a model it does not know how to scope."""
+
+
 class _ScopedBase:
     """What a ModelAdmin and an inline share: scoped rows, scoped choices, permissions."""
 
@@ -281,10 +284,6 @@ class _ScopedBase:
 
     def has_delete_permission(self, request, obj=None):
         return self.has_view_permission(request, obj)
-
-
-class ImproperlyScoped(Exception):
-    """A scoped admin was put on a model it does not know how to scope."""
 
 
 class SchoolScopedAdmin(_ScopedBase):
