@@ -141,6 +141,8 @@ class ReportingPeriod(SchoolOwned):
             raise ValidationError(_("The period must lie within the academic year."))
         if self.number > PERIOD_COUNTS[self.kind]:
             raise ValidationError({"number": _("There are not that many periods of this kind.")})
+        if year.pk is None:
+            return  # a year being created has no other periods yet
         overlapping = ReportingPeriod.objects.filter(
             school=self.school_id,
             year=year,
@@ -303,7 +305,7 @@ class Bell(SchoolOwned):
         self.same_school(schedule)
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError(_("A lesson must end after it starts."))
-        if schedule and self.starts_at and self.ends_at:
+        if schedule and schedule.pk and self.starts_at and self.ends_at:
             clash = Bell.objects.filter(
                 schedule=schedule, starts_at__lt=self.ends_at, ends_at__gt=self.starts_at
             ).exclude(pk=self.pk)
