@@ -382,7 +382,7 @@ class SchoolClass(SchoolOwned):
         verbose_name=_("class teacher"),
     )
     bell_schedule = models.ForeignKey(
-        BellSchedule, models.PROTECT, null=True, blank=True, verbose_name=_("bell schedule")
+        BellSchedule, models.RESTRICT, null=True, blank=True, verbose_name=_("bell schedule")
     )
     home_room = models.ForeignKey(
         Room, models.SET_NULL, null=True, blank=True, verbose_name=_("home room")
@@ -449,7 +449,7 @@ class Group(SchoolOwned):
         ordering = ["school_class", "-is_whole_class", "subject__name", "name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["school", "school_class", "name"], name="group_unique_name"
+                fields=["school", "school_class", "subject", "name"], name="group_unique_name"
             ),
             models.UniqueConstraint(
                 fields=["school", "school_class"],
@@ -510,11 +510,11 @@ class Enrolment(SchoolOwned, DatedRange):
     student = models.ForeignKey(Student, models.CASCADE, verbose_name=_("student"))
     school_class = models.ForeignKey(SchoolClass, models.CASCADE, verbose_name=_("class"))
     order = models.ForeignKey(
-        Order, models.PROTECT, related_name="enrolments", verbose_name=_("order")
+        Order, models.RESTRICT, related_name="enrolments", verbose_name=_("order")
     )
     end_order = models.ForeignKey(
         Order,
-        models.PROTECT,
+        models.RESTRICT,
         null=True,
         blank=True,
         related_name="ended_enrolments",
@@ -571,7 +571,9 @@ class GroupMembership(SchoolOwned, DatedRange):
     student = models.ForeignKey(
         Student, models.CASCADE, related_name="group_memberships", verbose_name=_("student")
     )
-    order = models.ForeignKey(Order, models.PROTECT, null=True, blank=True, verbose_name=_("order"))
+    order = models.ForeignKey(
+        Order, models.RESTRICT, null=True, blank=True, verbose_name=_("order")
+    )
 
     class Meta:
         verbose_name = _("group member")
@@ -623,7 +625,7 @@ class TeachingLoad(SchoolOwned):
         Group, models.CASCADE, related_name="teaching_loads", verbose_name=_("group")
     )
     subject = models.ForeignKey(
-        Subject, models.PROTECT, related_name="teaching_loads", verbose_name=_("subject")
+        Subject, models.RESTRICT, related_name="teaching_loads", verbose_name=_("subject")
     )
     hours_per_week = models.DecimalField(
         _("hours a week"),

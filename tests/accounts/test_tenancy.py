@@ -89,3 +89,15 @@ def test_r_ten_1_same_names_in_two_schools_are_fine(db):
     f.subject_make(b, "Математика")
     with pytest.raises(IntegrityError), transaction.atomic():
         f.subject_make(a, "Математика")
+
+
+def test_a_whole_school_can_be_deleted(people):
+    """Links inside one school restrict deleting a row in use, not the school itself."""
+    from schedule.models import Enrolment, Subject, TeachingLoad
+
+    with pytest.raises(models.RestrictedError):
+        people.maths.delete()
+    people.lyceum.delete()
+    assert not Enrolment.objects.filter(school_id=people.lyceum.pk).exists()
+    assert not TeachingLoad.objects.exists()
+    assert Subject.objects.filter(school=people.gymnasium).count() == 0
