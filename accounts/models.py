@@ -257,7 +257,7 @@ class WorkType(models.Model):
         blank=True,
         validators=[RegexValidator(r"^(\d{1,2}(,\d{1,2})*)?$", _("Grades separated by commas."))],
     )
-    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    position = models.PositiveSmallIntegerField(_("sort order"), default=0)
 
     class Meta:
         verbose_name = _("work type")

@@ -51,7 +51,7 @@ def test_r_str_5_move_without_order_is_refused(people):
         on=dt.date(2026, 9, 1),
         initial=True,
     )
-    with pytest.raises(ValidationError, match="order"):
+    with pytest.raises(ValidationError, match="нужен приказ"):
         services.group_member_move(
             student=p.student_record, to_group=p.english_2, order=None, on=dt.date(2026, 10, 5)
         )
@@ -125,5 +125,5 @@ def test_r_ten_1_links_across_schools_are_refused(people):
     p = people
     foreign_subject = f.subject_make(p.gymnasium, "Физика")
     group = Group(school=p.lyceum, school_class=p.class_5a, name="физ", subject=foreign_subject)
-    with pytest.raises(ValidationError, match="another school"):
+    with pytest.raises(ValidationError, match="относится к другой школе"):
         group.full_clean()
