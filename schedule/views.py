@@ -34,9 +34,7 @@ def school_home(request):
             sections["loads"] = selectors.teacher_loads(school, user, year)
         if CLASS_TEACHER in access.roles:
             led = list(selectors.led_classes(school, user, year))
-            sections["led_classes"] = [
-                (c, selectors.class_roster(c, today)) for c in led
-            ]
+            sections["led_classes"] = [(c, selectors.class_roster(c, today)) for c in led]
         if access.has_any(OVERVIEW_ROLES):
             sections["classes"] = selectors.classes_with_counts(school, year, today)
     if access.has_any(STAFF_LIST_ROLES):

@@ -17,6 +17,15 @@ NOW = dt.datetime(2026, 10, 6, 3, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)
+def _clean_cache():
+    """With REDIS_URL the cache outlives a test: login rate limits must not leak."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _frozen_time(request):
     if request.node.get_closest_marker("browser"):
         yield  # a live server and a browser need a running clock
