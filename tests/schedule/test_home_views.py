@@ -236,3 +236,43 @@ def test_school_pick_wrong_method_and_anonymous(client, people):
 
 def test_whole_class_group_is_not_counted_as_subgroup(people):
     assert Group.objects.filter(school_class=people.class_5a, is_whole_class=True).count() == 1
+
+
+def test_r_ctl_6_coordinator_page_query_count_does_not_grow(
+    client, people, django_assert_max_num_queries
+):
+    client.force_login(people.coordinator)
+    region = people.lyceum.municipality
+    # session, user, "is coordinator?", schools with counts; savepoint + session update
+    # + release
+    with django_assert_max_num_queries(7) as small:
+        client.get(reverse("coordinator_home"))
+    for i in range(4):
+        school = f.school_make(f"extra{i}", municipality=region)
+        year = f.year_make(school)
+        school_class = f.class_make(school, year, 3, "А")
+        f.student_make(school, school_class, f"Новиков{i}")
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        response = client.get(reverse("coordinator_home"))
+    assert len(response.context["schools"]) == 5
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("ru", "Мои дети"), ("kk", "Менің балаларым"), ("en", "My children")],
+)
+def test_r_nfr_3_interface_languages(client, people, settings, language, expected):
+    """R-NFR-3: Russian by default; Kazakh and English chosen by the user."""
+    client.force_login(people.parent)
+    if language != "ru":
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    html = page(client.get(home(people)))
+    assert expected in html
+    assert f'<html lang="{language}">' in html
+
+
+def test_r_nfr_3_language_switch_is_remembered(client, people):
+    client.force_login(people.parent)
+    response = client.post(reverse("set_language"), {"language": "kk", "next": home(people)})
+    assert response.status_code == 302
+    assert "Менің балаларым" in page(client.get(home(people)))
