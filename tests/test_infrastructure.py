@@ -28,7 +28,7 @@ needs_redis = pytest.mark.skipif(not ON_REDIS, reason="REDIS_URL is not set (CI 
 
 
 def project_tables() -> set[str]:
-    """Tables of the project's own apps (not Django's, allauth's or guardian's)."""
+    """Tables of the project's own apps (not Django's or allauth's)."""
     base = Path(settings.BASE_DIR).resolve()
     return {
         model._meta.db_table
