@@ -26,6 +26,7 @@ from .admin_site import (
 )
 from .models import (
     CoordinatorAssignment,
+    CredentialIssue,
     Membership,
     Municipality,
     Parent,
@@ -98,6 +99,26 @@ class WorkTypeAdmin(SchoolScopedAdmin, admin.ModelAdmin):
     list_display_links = ("name",)
     search_fields = ("name", "code")
     ordering = ("position", "name")
+
+
+@admin.register(CredentialIssue, site=admin_site)
+class CredentialIssueAdmin(SchoolScopedAdmin, admin.ModelAdmin):
+    """Журнал выдачи учётных данных (R-ROLE-4): read only; rows come from the service."""
+
+    list_display = ("issued_at", "person_name", "role", "kind", "request_note", "issued_by")
+    list_filter = ("kind", "role")
+    search_fields = ("person_name", "user__username", "request_note")
+    list_select_related = ("issued_by",)
+    date_hierarchy = "issued_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 # ---------------------------------------------------------------- staff and users

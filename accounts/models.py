@@ -507,3 +507,45 @@ class ParentLink(models.Model):
             )
         ):
             raise ValidationError(_("The parent and the student must be of this school."))
+
+
+class CredentialIssue(models.Model):
+    """Журнал выдачи учётных данных (R-ROLE-4): every login or new password handed to a
+    person, by whom and when. Rows are only ever added."""
+
+    class Kind(models.TextChoices):
+        FIRST = "first", _("first issue")
+        RESTORE = "restore", _("restored on a written request")
+
+    school = models.ForeignKey(School, models.CASCADE, verbose_name=_("school"))
+    user = models.ForeignKey(
+        User, models.CASCADE, related_name="credential_issues", verbose_name=_("account")
+    )
+    person_name = models.CharField(_("issued to"), max_length=300)
+    role = models.CharField(_("role"), max_length=20, choices=Role)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind)
+    request_note = models.CharField(
+        _("written request"),
+        max_length=200,
+        blank=True,
+        help_text=_("Number and date of the written request for restored credentials."),
+    )
+    issued_by = models.ForeignKey(
+        User, models.PROTECT, related_name="credentials_given", verbose_name=_("issued by")
+    )
+    issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("credentials issue")
+        verbose_name_plural = _("credentials issue log")
+        ordering = ["-issued_at"]
+        indexes = [models.Index(fields=["school", "issued_at"], name="credissue_by_school")]
+        constraints = [
+            models.CheckConstraint(
+                name="credissue_restore_has_request",
+                condition=Q(kind="first") | ~Q(request_note=""),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.person_name} — {self.issued_at:%d.%m.%Y}"

@@ -2,11 +2,29 @@
 transaction."""
 
 import datetime as dt
+import itertools
+import re
+import secrets
+from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from .models import Membership, Municipality, Role, School, SchoolSettings, User, WorkType
+from .models import (
+    CredentialIssue,
+    Membership,
+    Municipality,
+    Parent,
+    Role,
+    School,
+    SchoolSettings,
+    Student,
+    User,
+    WorkType,
+)
 
 # R-LES-3 / R-MRK-2 / R-MRK-5: the regulation's work types, weights and long checks.
 DEFAULT_WORK_TYPES = [
@@ -86,3 +104,109 @@ def membership_grant(
     membership.full_clean()
     membership.save()
     return membership
+
+
+# Logins are Latin: typed on phones with any keyboard. Russian and Kazakh letters.
+TRANSLIT = str.maketrans(
+    {
+        "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh",
+        "з": "z", "и": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o",
+        "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts",
+        "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "iu",
+        "я": "ia", "ә": "a", "ғ": "g", "қ": "q", "ң": "n", "ө": "o", "ұ": "u", "ү": "u",
+        "һ": "h", "і": "i",
+    }
+)  # fmt: skip
+PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+MAX_ISSUE_BATCH = 30  # each password hash takes ~0.3 s: keep one request well under 30 s
+
+
+def username_suggest(last_name: str, first_name: str) -> str:
+    """ivanov.petr, or ivanov.petr2 … when taken."""
+
+    def latin(text: str) -> str:
+        return re.sub(r"[^a-z0-9]", "", text.lower().translate(TRANSLIT))
+
+    base = f"{latin(last_name)}.{latin(first_name)}".strip(".") or "user"
+    taken = set(User.objects.filter(username__istartswith=base).values_list("username", flat=True))
+    taken = {name.lower() for name in taken}
+    if base not in taken:
+        return base
+    return next(f"{base}{n}" for n in itertools.count(2) if f"{base}{n}" not in taken)
+
+
+def password_generate(length: int = 10) -> str:
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(length))
+
+
+@dataclass(frozen=True)
+class IssuedCredentials:
+    person: Student | Parent
+    role: Role
+    username: str
+    password: str
+    kind: str
+
+
+@transaction.atomic
+def credentials_issue(
+    *, actor: User, people: list[Student | Parent], request_note: str = ""
+) -> list[IssuedCredentials]:
+    """Give students and parents their login and a new password (R-ROLE-4), all or none.
+
+    A person without an account gets one, with the student or parent role in his school
+    from today; a person who has one gets a new password, which needs the number and date
+    of his written request. Every issue is written to the credentials log."""
+    if not people:
+        raise ValidationError(_("Choose whom to issue credentials to."))
+    if len(people) > MAX_ISSUE_BATCH:
+        raise ValidationError(
+            _("At most %(n)s people at once: passwords take time to protect.")
+            % {"n": MAX_ISSUE_BATCH}
+        )
+    request_note = request_note.strip()
+    if any(p.user_id for p in people) and not request_note:
+        raise ValidationError(
+            _(
+                "Some of them already have a login: a new password is issued only on a written "
+                "request. Enter its number and date."
+            )
+        )
+    issued = []
+    now = timezone.now()
+    for person in people:
+        role = Role.STUDENT if isinstance(person, Student) else Role.PARENT
+        password = password_generate()
+        if person.user_id is None:
+            user = User(
+                username=username_suggest(person.last_name, person.first_name),
+                last_name=person.last_name,
+                first_name=person.first_name,
+                middle_name=person.middle_name,
+                email=getattr(person, "email", ""),
+            )
+            user.set_password(password)
+            user.save()
+            person.user = user
+            person.save(update_fields=["user"])
+            membership_grant(
+                user=user, school=person.school, role=role, starts_on=person.school.today()
+            )
+            kind = CredentialIssue.Kind.FIRST
+        else:
+            user = person.user
+            user.set_password(password)
+            user.save(update_fields=["password"])
+            kind = CredentialIssue.Kind.RESTORE
+        CredentialIssue.objects.create(
+            school=person.school,
+            user=user,
+            person_name=person.full_name,
+            role=role,
+            kind=kind,
+            request_note=request_note if kind == CredentialIssue.Kind.RESTORE else "",
+            issued_by=actor,
+            issued_at=now,
+        )
+        issued.append(IssuedCredentials(person, role, user.username, password, kind))
+    return issued

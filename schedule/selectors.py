@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.db import models
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from accounts.models import School, Student, active_on
@@ -178,3 +179,64 @@ def coordinator_schools(user, on: dt.date):
         )
         .order_by("municipality__name", "short_name")
     )
+
+
+def working_day_after(start: dt.date, days: int, public_holidays: set[dt.date]) -> dt.date:
+    """The `days`-th working day (Monday to Friday, not a public holiday) after `start`."""
+    day = start
+    while days > 0:
+        day += dt.timedelta(days=1)
+        if day.weekday() < 5 and day not in public_holidays:
+            days -= 1
+    return day
+
+
+def public_holidays(school: School) -> set[dt.date]:
+    from .models import Holiday
+
+    dates = set()
+    for start, end in Holiday.objects.filter(school=school, kind=Holiday.Kind.HOLIDAY).values_list(
+        "starts_on", "ends_on"
+    ):
+        dates.update(start + dt.timedelta(days=n) for n in range((end - start).days + 1))
+    return dates
+
+
+CREDENTIALS_WORKING_DAYS = 10  # R-ROLE-4: within 10 working days of arrival
+
+
+def class_credentials(school_class: SchoolClass, on: dt.date):
+    """The class on `on` with each student's and parent's login, when it was last issued,
+    and by when a missing one is due (four queries)."""
+    from django.db.models import OuterRef, Subquery
+
+    from accounts.models import CredentialIssue
+
+    first_arrival = (
+        Enrolment.objects.filter(student=OuterRef("pk")).order_by("starts_on").values("starts_on")
+    )
+    students = list(class_roster(school_class, on).annotate(arrived_on=Subquery(first_arrival[:1])))
+    user_ids = {s.user_id for s in students if s.user_id}
+    user_ids |= {
+        link.parent.user_id
+        for s in students
+        for link in s.parent_links.all()
+        if link.parent.user_id
+    }
+    last_issued = dict(
+        CredentialIssue.objects.filter(user_id__in=user_ids)
+        .values("user_id")
+        .annotate(last=models.Max("issued_at"))
+        .values_list("user_id", "last")
+    )
+    holidays = public_holidays(school_class.school)
+    for student in students:
+        student.due_on = working_day_after(
+            student.arrived_on or on, CREDENTIALS_WORKING_DAYS, holidays
+        )
+        student.last_issued = last_issued.get(student.user_id)
+        student.form_key = f"s{student.pk}"
+        for link in student.parent_links.all():
+            link.parent.last_issued = last_issued.get(link.parent.user_id)
+            link.parent.form_key = f"p{link.parent.pk}"
+    return students

@@ -5,5 +5,10 @@ from . import views
 urlpatterns = [
     path("s/<slug:school_slug>/", views.school_home, name="school_home"),
     path("s/<slug:school_slug>/classes/<int:pk>/", views.class_detail, name="class_detail"),
+    path(
+        "s/<slug:school_slug>/classes/<int:pk>/credentials/",
+        views.class_credentials,
+        name="class_credentials",
+    ),
     path("coordinator/", views.coordinator_home, name="coordinator_home"),
 ]

@@ -1,13 +1,15 @@
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.access import CLASS_TEACHER, SchoolAccess, school_view
 from accounts.models import LEADERSHIP_ROLES, STAFF_ROLES, Role
 from accounts.selectors import is_coordinator
+from accounts.services import MAX_ISSUE_BATCH, credentials_issue
 
 from . import selectors
 from .models import SchoolClass, TeachingLoad
@@ -92,6 +94,8 @@ def class_detail(request, pk):
             "school_class": school_class,
             "students": selectors.class_roster(school_class, today),
             "today": today,
+            "can_issue_credentials": school_class.class_teacher_id == request.user.pk
+            or Role.ADMIN in request.access.roles,
         },
     )
 
@@ -106,4 +110,70 @@ def coordinator_home(request):
         request,
         "schedule/coordinator_home.html",
         {"schools": selectors.coordinator_schools(request.user, timezone.now().date())},
+    )
+
+
+def _get_class_for_credentials(request, pk) -> SchoolClass:
+    """The class teacher of the class, or the school administrator (R-ROLE-4)."""
+    school_class = get_object_or_404(
+        SchoolClass.objects.select_related("school", "year"), school=request.school, pk=pk
+    )
+    if school_class.class_teacher_id != request.user.pk and Role.ADMIN not in request.access.roles:
+        raise PermissionDenied
+    return school_class
+
+
+def _chosen_people(post, students):
+    """The students and parents ticked on the form, taken only from this class's list."""
+    by_key = {}
+    for student in students:
+        by_key[student.form_key] = student
+        for link in student.parent_links.all():
+            by_key[link.parent.form_key] = link.parent
+    return [by_key[key] for key in dict.fromkeys(post.getlist("person")) if key in by_key]
+
+
+@require_http_methods(["GET", "POST"])
+@school_view()
+def class_credentials(request, pk):
+    """Logins for the class's students and parents, issued by the class teacher and logged;
+    passwords are shown once, on a page to print and cut (R-ROLE-4)."""
+    school_class = _get_class_for_credentials(request, pk)
+    today = request.school.today()
+    students = selectors.class_credentials(school_class, today)
+    error = None
+    if request.method == "POST":
+        try:
+            issued = credentials_issue(
+                actor=request.user,
+                people=_chosen_people(request.POST, students),
+                request_note=request.POST.get("request_note", ""),
+            )
+        except ValidationError as e:
+            error = " ".join(e.messages)
+        else:
+            response = render(
+                request,
+                "schedule/credentials_issued.html",
+                {
+                    "school_class": school_class,
+                    "issued": issued,
+                    "login_url": request.build_absolute_uri(reverse("account_login")),
+                },
+            )
+            response["Cache-Control"] = "no-store"  # the passwords are shown once
+            return response
+    return render(
+        request,
+        "schedule/credentials.html",
+        {
+            "school_class": school_class,
+            "students": students,
+            "today": today,
+            "error": error,
+            "chosen": set(request.POST.getlist("person")),
+            "request_note": request.POST.get("request_note", ""),
+            "max_batch": MAX_ISSUE_BATCH,
+        },
+        status=400 if error else 200,
     )
