@@ -241,3 +241,20 @@ def test_flush_deletes_only_the_demo_data(output):
     assert School.objects.filter(slug="lyceum").exists()
     assert Membership.objects.filter(user__username="teacher", school=lyceum).exists()
     assert School.objects.count() == 3
+
+
+def test_r_role_4_demo_credentials_are_logged(db):
+    """Every demo account has its first issue in the log, by the admin or a class teacher."""
+    from accounts.models import CredentialIssue, Role, Student, User
+
+    call_command("seed_demo", schools=1, students_per_class=2, stdout=io.StringIO())
+    issued = set(CredentialIssue.objects.values_list("user_id", flat=True))
+    accounts = set(
+        User.objects.filter(memberships__school__slug="tomsk1").values_list("pk", flat=True)
+    )
+    admin = User.objects.get(username="tomsk1-admin")
+    assert accounts - issued == {admin.pk}
+    student = Student.objects.select_related("user").first()
+    entry = CredentialIssue.objects.get(user=student.user)
+    assert entry.role == Role.STUDENT
+    assert entry.issued_by.led_classes.filter(enrolments__student=student).exists()
