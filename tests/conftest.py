@@ -17,6 +17,17 @@ NOW = dt.datetime(2026, 10, 6, 3, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """A request in Kazakh leaves Kazakh active in the thread: start each test in Russian."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _clean_cache():
     """With REDIS_URL the cache outlives a test: login rate limits must not leak."""
     from django.core.cache import cache
