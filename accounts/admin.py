@@ -30,6 +30,7 @@ from .models import (
     Membership,
     Municipality,
     Parent,
+    ParentApplication,
     ParentLink,
     Role,
     School,
@@ -101,17 +102,10 @@ class WorkTypeAdmin(SchoolScopedAdmin, admin.ModelAdmin):
     ordering = ("position", "name")
 
 
-@admin.register(CredentialIssue, site=admin_site)
-class CredentialIssueAdmin(SchoolScopedAdmin, admin.ModelAdmin):
-    """Журнал выдачи учётных данных (R-ROLE-4): read only; rows come from the service."""
+class ReadOnlyLog:
+    """Rows written only by their service, which checks the rule and names the actor."""
 
-    list_display = ("issued_at", "person_name", "role", "kind", "request_note", "issued_by")
-    list_filter = ("kind", "role")
-    search_fields = ("person_name", "user__username", "request_note")
-    list_select_related = ("issued_by",)
-    date_hierarchy = "issued_at"
-
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -119,6 +113,17 @@ class CredentialIssueAdmin(SchoolScopedAdmin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(CredentialIssue, site=admin_site)
+class CredentialIssueAdmin(ReadOnlyLog, SchoolScopedAdmin, admin.ModelAdmin):
+    """Журнал выдачи учётных данных (R-ROLE-4): read only; rows come from the service."""
+
+    list_display = ("issued_at", "person_name", "role", "kind", "request_note", "issued_by")
+    list_filter = ("kind", "role")
+    search_fields = ("person_name", "user__username", "request_note")
+    list_select_related = ("issued_by",)
+    date_hierarchy = "issued_at"
 
 
 # ---------------------------------------------------------------- staff and users
@@ -365,6 +370,24 @@ class ParentLinkOfStudentInline(SchoolScopedInline, admin.TabularInline):
         return super().get_queryset(request).select_related("parent")
 
 
+class ApplicationInline(ReadOnlyLog, SchoolScopedInline, admin.TabularInline):
+    model = ParentApplication
+    fields = ("received_on", "number", "pd_consent", "decision", "reason", "recorded_by")
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(ParentApplication, site=admin_site)
+class ParentApplicationAdmin(ReadOnlyLog, SchoolScopedAdmin, admin.ModelAdmin):
+    """R-ROLE-7: recorded on the class's credentials page; read here."""
+
+    list_display = ("received_on", "parent", "number", "pd_consent", "decision", "reason")
+    list_filter = ("decision", "pd_consent")
+    search_fields = ("parent__last_name", "parent__first_name", "number")
+    list_select_related = ("parent",)
+    date_hierarchy = "received_on"
+
+
 @admin.register(Parent, site=admin_site)
 class ParentAdmin(SchoolScopedAdmin, admin.ModelAdmin):
     list_display = ("last_name", "first_name", "middle_name", "phone", "email", "user")
@@ -372,7 +395,7 @@ class ParentAdmin(SchoolScopedAdmin, admin.ModelAdmin):
     search_fields = ("last_name", "first_name", "middle_name", "phone", "email")
     fields = ("last_name", "first_name", "middle_name", "phone", "email", "user")
     autocomplete_fields = ("user",)
-    inlines = (ParentLinkOfParentInline,)
+    inlines = (ParentLinkOfParentInline, ApplicationInline)
 
 
 # ---------------------------------------------------------------- across schools

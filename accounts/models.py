@@ -549,3 +549,68 @@ class CredentialIssue(models.Model):
 
     def __str__(self):
         return f"{self.person_name} — {self.issued_at:%d.%m.%Y}"
+
+
+class ParentApplication(models.Model):
+    """A parent's signed application for the electronic diary with his consent to the
+    processing of personal data, and the school's decision (R-ROLE-7). The latest one
+    decides whether the parent may be given a login."""
+
+    class Decision(models.TextChoices):
+        ACCEPTED = "accepted", _("access granted")
+        REFUSED = "refused", _("refused by the school")
+        DECLINED = "declined", _("the parent declined electronic access")
+
+    school = models.ForeignKey(School, models.CASCADE, verbose_name=_("school"))
+    parent = models.ForeignKey(
+        Parent, models.CASCADE, related_name="applications", verbose_name=_("parent")
+    )
+    received_on = models.DateField(_("received on"))
+    number = models.CharField(_("registration number"), max_length=30, blank=True)
+    pd_consent = models.BooleanField(_("consent to personal data processing"), default=False)
+    decision = models.CharField(_("decision"), max_length=10, choices=Decision)
+    reason = models.CharField(
+        _("reason"),
+        max_length=300,
+        blank=True,
+        help_text=_("Required when the school refuses: what was wrong with the application."),
+    )
+    recorded_by = models.ForeignKey(
+        User, models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("parent's application")
+        verbose_name_plural = _("parents' applications and consents")
+        ordering = ["-received_on", "-recorded_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="application_access_needs_consent",
+                condition=~Q(decision="accepted") | Q(pd_consent=True),
+            ),
+            models.CheckConstraint(
+                name="application_refusal_has_reason",
+                condition=~Q(decision="refused") | ~Q(reason=""),
+            ),
+        ]
+        indexes = [models.Index(fields=["parent", "received_on"], name="application_by_parent")]
+
+    def __str__(self):
+        return f"{self.parent} — {self.get_decision_display()} ({self.received_on:%d.%m.%Y})"
+
+    def clean(self):
+        if self.decision == self.Decision.ACCEPTED and not self.pd_consent:
+            raise ValidationError(
+                {
+                    "pd_consent": _(
+                        "Access is granted only with a consent to personal data processing."
+                    )
+                }
+            )
+        if self.decision == self.Decision.REFUSED and not self.reason.strip():
+            raise ValidationError({"reason": _("Write the reason for the refusal.")})
+        if self.parent_id and self.school_id and self.parent.school_id != self.school_id:
+            raise ValidationError(_("The parent must be of this school."))
+        if self.received_on and self.school_id and self.received_on > self.school.today():
+            raise ValidationError({"received_on": _("An application cannot come from the future.")})

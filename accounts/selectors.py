@@ -3,7 +3,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from .models import CoordinatorAssignment, Membership, School
+from .models import CoordinatorAssignment, Membership, ParentApplication, School
 
 
 @dataclass
@@ -33,3 +33,13 @@ def user_schools(user) -> list[SchoolChoice]:
 
 def is_coordinator(user) -> bool:
     return CoordinatorAssignment.objects.filter(user=user).active_on(timezone.now().date()).exists()
+
+
+def latest_applications(parent_ids) -> dict[int, ParentApplication]:
+    """Each parent's latest application (R-ROLE-7), in one query."""
+    latest: dict[int, ParentApplication] = {}
+    for application in ParentApplication.objects.filter(parent_id__in=parent_ids).order_by(
+        "parent_id", "-received_on", "-recorded_at", "-pk"
+    ):
+        latest.setdefault(application.parent_id, application)
+    return latest

@@ -18,6 +18,7 @@ from .models import (
     Membership,
     Municipality,
     Parent,
+    ParentApplication,
     Role,
     School,
     SchoolSettings,
@@ -25,6 +26,7 @@ from .models import (
     User,
     WorkType,
 )
+from .selectors import latest_applications
 
 # R-LES-3 / R-MRK-2 / R-MRK-5: the regulation's work types, weights and long checks.
 DEFAULT_WORK_TYPES = [
@@ -172,6 +174,21 @@ def credentials_issue(
                 "request. Enter its number and date."
             )
         )
+    parents = [p for p in people if isinstance(p, Parent)]
+    applications = latest_applications([p.pk for p in parents])
+    without = [
+        p.full_name
+        for p in parents
+        if getattr(applications.get(p.pk), "decision", None) != ParentApplication.Decision.ACCEPTED
+    ]
+    if without:
+        raise ValidationError(
+            _(
+                "A parent gets a login only after his signed application with a consent to "
+                "personal data processing is accepted. No such application: %(names)s."
+            )
+            % {"names": ", ".join(without)}
+        )
     issued = []
     now = timezone.now()
     for person in people:
@@ -210,3 +227,30 @@ def credentials_issue(
         )
         issued.append(IssuedCredentials(person, role, user.username, password, kind))
     return issued
+
+
+@transaction.atomic
+def parent_application_record(
+    *,
+    actor: User,
+    parent: Parent,
+    received_on: dt.date,
+    decision: str,
+    pd_consent: bool,
+    number: str = "",
+    reason: str = "",
+) -> ParentApplication:
+    """Record a parent's application and the school's decision (R-ROLE-7)."""
+    application = ParentApplication(
+        school=parent.school,
+        parent=parent,
+        received_on=received_on,
+        number=number.strip(),
+        pd_consent=pd_consent,
+        decision=decision,
+        reason=reason.strip(),
+        recorded_by=actor,
+    )
+    application.full_clean()
+    application.save()
+    return application

@@ -207,7 +207,7 @@ CREDENTIALS_WORKING_DAYS = 10  # R-ROLE-4: within 10 working days of arrival
 
 def class_credentials(school_class: SchoolClass, on: dt.date):
     """The class on `on` with each student's and parent's login, when it was last issued,
-    and by when a missing one is due (four queries)."""
+    by when a missing one is due, and each parent's latest application (five queries)."""
     from django.db.models import OuterRef, Subquery
 
     from accounts.models import CredentialIssue
@@ -229,6 +229,11 @@ def class_credentials(school_class: SchoolClass, on: dt.date):
         .annotate(last=models.Max("issued_at"))
         .values_list("user_id", "last")
     )
+    from accounts.selectors import latest_applications
+
+    applications = latest_applications(
+        {link.parent_id for s in students for link in s.parent_links.all()}
+    )
     holidays = public_holidays(school_class.school)
     for student in students:
         student.due_on = working_day_after(
@@ -239,4 +244,5 @@ def class_credentials(school_class: SchoolClass, on: dt.date):
         for link in student.parent_links.all():
             link.parent.last_issued = last_issued.get(link.parent.user_id)
             link.parent.form_key = f"p{link.parent.pk}"
+            link.parent.application = applications.get(link.parent_id)
     return students

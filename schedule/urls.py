@@ -10,5 +10,10 @@ urlpatterns = [
         views.class_credentials,
         name="class_credentials",
     ),
+    path(
+        "s/<slug:school_slug>/classes/<int:pk>/credentials/application/",
+        views.class_parent_application,
+        name="class_parent_application",
+    ),
     path("coordinator/", views.coordinator_home, name="coordinator_home"),
 ]

@@ -1,17 +1,20 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import CLASS_TEACHER, SchoolAccess, school_view
 from accounts.models import LEADERSHIP_ROLES, STAFF_ROLES, Role
 from accounts.selectors import is_coordinator
-from accounts.services import MAX_ISSUE_BATCH, credentials_issue
+from accounts.services import MAX_ISSUE_BATCH, credentials_issue, parent_application_record
 
 from . import selectors
+from .forms import ParentApplicationForm
 from .models import SchoolClass, TeachingLoad
 
 OVERVIEW_ROLES = LEADERSHIP_ROLES | {
@@ -113,14 +116,39 @@ def coordinator_home(request):
     )
 
 
+CREDENTIALS_ROLES = {Role.ADMIN, Role.SECRETARY}
+
+
 def _get_class_for_credentials(request, pk) -> SchoolClass:
-    """The class teacher of the class, or the school administrator (R-ROLE-4)."""
+    """The class teacher of the class, the school administrator or the secretary, who
+    takes the written applications (R-ROLE-4, R-ROLE-7)."""
     school_class = get_object_or_404(
         SchoolClass.objects.select_related("school", "year"), school=request.school, pk=pk
     )
-    if school_class.class_teacher_id != request.user.pk and Role.ADMIN not in request.access.roles:
+    if school_class.class_teacher_id != request.user.pk and not request.access.has_any(
+        CREDENTIALS_ROLES
+    ):
         raise PermissionDenied
     return school_class
+
+
+def _credentials_page(request, school_class, students, *, error=None, form=None, status=200):
+    today = request.school.today()
+    return render(
+        request,
+        "schedule/credentials.html",
+        {
+            "school_class": school_class,
+            "students": students,
+            "today": today,
+            "error": error,
+            "chosen": set(request.POST.getlist("person")),
+            "request_note": request.POST.get("request_note", ""),
+            "max_batch": MAX_ISSUE_BATCH,
+            "application_form": form or ParentApplicationForm(students=students, today=today),
+        },
+        status=status,
+    )
 
 
 def _chosen_people(post, students):
@@ -139,9 +167,7 @@ def class_credentials(request, pk):
     """Logins for the class's students and parents, issued by the class teacher and logged;
     passwords are shown once, on a page to print and cut (R-ROLE-4)."""
     school_class = _get_class_for_credentials(request, pk)
-    today = request.school.today()
-    students = selectors.class_credentials(school_class, today)
-    error = None
+    students = selectors.class_credentials(school_class, request.school.today())
     if request.method == "POST":
         try:
             issued = credentials_issue(
@@ -150,30 +176,41 @@ def class_credentials(request, pk):
                 request_note=request.POST.get("request_note", ""),
             )
         except ValidationError as e:
-            error = " ".join(e.messages)
-        else:
-            response = render(
-                request,
-                "schedule/credentials_issued.html",
-                {
-                    "school_class": school_class,
-                    "issued": issued,
-                    "login_url": request.build_absolute_uri(reverse("account_login")),
-                },
+            return _credentials_page(
+                request, school_class, students, error=" ".join(e.messages), status=400
             )
-            response["Cache-Control"] = "no-store"  # the passwords are shown once
-            return response
-    return render(
-        request,
-        "schedule/credentials.html",
-        {
-            "school_class": school_class,
-            "students": students,
-            "today": today,
-            "error": error,
-            "chosen": set(request.POST.getlist("person")),
-            "request_note": request.POST.get("request_note", ""),
-            "max_batch": MAX_ISSUE_BATCH,
-        },
-        status=400 if error else 200,
-    )
+        response = render(
+            request,
+            "schedule/credentials_issued.html",
+            {
+                "school_class": school_class,
+                "issued": issued,
+                "login_url": request.build_absolute_uri(reverse("account_login")),
+            },
+        )
+        response["Cache-Control"] = "no-store"  # the passwords are shown once
+        return response
+    return _credentials_page(request, school_class, students)
+
+
+@require_POST
+@school_view()
+def class_parent_application(request, pk):
+    """Record a parent's application and consent, or the refusal with its reason
+    (R-ROLE-7); then the parent can be given a login on the same page."""
+    school_class = _get_class_for_credentials(request, pk)
+    students = selectors.class_credentials(school_class, request.school.today())
+    form = ParentApplicationForm(request.POST, students=students, today=request.school.today())
+    if form.is_valid():
+        try:
+            parent_application_record(actor=request.user, **form.cleaned_data)
+        except ValidationError as e:
+            form.add_error(None, e)
+        else:
+            messages.success(
+                request,
+                _("The application of %(name)s is recorded.")
+                % {"name": form.cleaned_data["parent"].full_name},
+            )
+            return redirect("class_credentials", request.school.slug, school_class.pk)
+    return _credentials_page(request, school_class, students, form=form, status=400)

@@ -1,15 +1,27 @@
 """R-ROLE-4: the class teacher issues logins to students and parents of his class within
 10 working days of arrival; every issue is logged; a new password needs a written request."""
 
+import datetime as dt
 import re
 
 from django.contrib.auth import authenticate
 from django.urls import reverse
 
-from accounts.models import CredentialIssue, Membership, Role, User
-from accounts.services import username_suggest
+from accounts.models import CredentialIssue, Membership, ParentApplication, Role, User
+from accounts.services import parent_application_record, username_suggest
 
 from .. import factories as f
+
+
+def accept(p, parent, on=dt.date(2026, 9, 1)):
+    return parent_application_record(
+        actor=p.class_teacher,
+        parent=parent,
+        received_on=on,
+        decision="accepted",
+        pd_consent=True,
+        number="1",
+    )
 
 
 def url(p, school_class=None):
@@ -81,6 +93,7 @@ def test_r_role_4_new_password_needs_a_written_request_and_nothing_is_half_saved
 def test_r_role_4_restored_password_is_logged_with_the_request(client, people):
     client.force_login(people.class_teacher)
     parent_record = people.student_record.parent_links.get().parent
+    accept(people, parent_record)
     response = client.post(
         url(people),
         {"person": [f"p{parent_record.pk}"], "request_note": "заявление №5 от 05.10.2026"},
@@ -139,9 +152,9 @@ def test_credentials_wrong_method(client, people):
 def test_credentials_page_query_count_does_not_grow(client, people, django_assert_max_num_queries):
     client.force_login(people.class_teacher)
     # session, user, school, roles, "leads a class?", class, the switcher's schools,
-    # students with first arrival, parent links, last issues, public holidays; savepoint +
-    # session update + release
-    with django_assert_max_num_queries(14) as small:
+    # students with first arrival, parent links, last issues, parents' applications,
+    # public holidays; savepoint + session update + release
+    with django_assert_max_num_queries(15) as small:
         client.get(url(people))
     for i in range(20):
         student = f.student_make(people.lyceum, people.class_5a, f"Ещё{i}")
@@ -179,3 +192,98 @@ def test_r_role_4_admin_reads_the_log_of_his_school_only(client, people):
     assert client.post(change, {"person_name": "подделка"}).status_code == 403
     entry.refresh_from_db()
     assert entry.person_name == "Другов Дмитрий"
+
+
+def application_url(p, school_class=None):
+    return reverse(
+        "class_parent_application", args=[p.lyceum.slug, (school_class or p.class_5a).pk]
+    )
+
+
+def new_parent(p, student, last_name="Новикова"):
+    from accounts.models import Parent, ParentLink
+
+    parent = Parent.objects.create(school=p.lyceum, last_name=last_name, first_name="Нина")
+    ParentLink.objects.create(school=p.lyceum, parent=parent, student=student, relation="mother")
+    return parent
+
+
+def test_r_role_7_no_login_for_a_parent_without_an_accepted_application(client, people):
+    parent = new_parent(people, people.other_student_record)
+    client.force_login(people.class_teacher)
+    response = client.post(url(people), {"person": [f"p{parent.pk}"]})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "согласием на обработку персональных данных" in html and "Новикова Нина" in html
+    parent.refresh_from_db()
+    assert parent.user is None
+
+
+def test_r_role_7_class_teacher_records_the_application_then_issues(client, people):
+    parent = new_parent(people, people.other_student_record)
+    client.force_login(people.class_teacher)
+    response = client.post(
+        application_url(people),
+        {
+            "parent": parent.pk,
+            "received_on": "2026-10-05",
+            "number": "17",
+            "pd_consent": "on",
+            "decision": "accepted",
+        },
+    )
+    assert response.status_code == 302 and response.url == url(people)
+    application = ParentApplication.objects.get(parent=parent)
+    assert application.recorded_by == people.class_teacher and application.pd_consent
+    assert client.post(url(people), {"person": [f"p{parent.pk}"]}).status_code == 200
+    parent.refresh_from_db()
+    assert parent.user is not None
+    assert parent.user.memberships.filter(role=Role.PARENT, school=people.lyceum).exists()
+
+
+def test_r_role_7_refusal_needs_a_reason_and_access_needs_consent(client, people):
+    parent = new_parent(people, people.other_student_record)
+    client.force_login(people.class_teacher)
+    refused = {"parent": parent.pk, "received_on": "2026-10-05", "decision": "refused"}
+    response = client.post(application_url(people), refused)
+    assert response.status_code == 400
+    assert "Укажите причину отказа" in response.content.decode()
+    no_consent = {"parent": parent.pk, "received_on": "2026-10-05", "decision": "accepted"}
+    assert client.post(application_url(people), no_consent).status_code == 400
+    future = {**no_consent, "pd_consent": "on", "received_on": "2026-10-07"}
+    assert client.post(application_url(people), future).status_code == 400
+    assert not ParentApplication.objects.exists()
+    refused["reason"] = "нет документа, удостоверяющего личность"
+    assert client.post(application_url(people), refused).status_code == 302
+    # a refused parent still gets no login
+    assert client.post(url(people), {"person": [f"p{parent.pk}"]}).status_code == 400
+
+
+def test_r_role_7_parent_of_another_class_cannot_be_chosen(client, people):
+    parent = new_parent(people, people.sibling_record)  # 5Б
+    client.force_login(people.class_teacher)
+    response = client.post(
+        application_url(people),
+        {
+            "parent": parent.pk,
+            "received_on": "2026-10-05",
+            "pd_consent": "on",
+            "decision": "accepted",
+        },
+    )
+    assert response.status_code == 400
+    assert not ParentApplication.objects.exists()
+
+
+def test_r_role_7_who_may_record_applications(client, people):
+    secretary = f.UserFactory(username="secretary")
+    f.member(secretary, people.lyceum, Role.SECRETARY)
+    client.force_login(secretary)
+    assert client.get(url(people)).status_code == 200
+    for user in (people.teacher, people.deputy, people.parent):
+        client.force_login(user)
+        assert client.post(application_url(people), {}).status_code == 403
+    client.force_login(people.outsider)
+    assert client.post(application_url(people), {}).status_code == 404
+    client.force_login(people.class_teacher)
+    assert client.get(application_url(people)).status_code == 405

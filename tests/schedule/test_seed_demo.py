@@ -258,3 +258,14 @@ def test_r_role_4_demo_credentials_are_logged(db):
     entry = CredentialIssue.objects.get(user=student.user)
     assert entry.role == Role.STUDENT
     assert entry.issued_by.led_classes.filter(enrolments__student=student).exists()
+
+
+def test_r_role_7_every_demo_parent_has_an_accepted_application(db):
+    from accounts.models import Parent, ParentApplication
+
+    call_command("seed_demo", schools=1, students_per_class=2, stdout=io.StringIO())
+    accepted = ParentApplication.objects.filter(decision="accepted", pd_consent=True)
+    assert accepted.count() == Parent.objects.count() > 0
+    assert set(accepted.values_list("parent_id", flat=True)) == set(
+        Parent.objects.values_list("pk", flat=True)
+    )

@@ -27,6 +27,7 @@ from accounts.models import (
     Membership,
     Municipality,
     Parent,
+    ParentApplication,
     ParentLink,
     Role,
     School,
@@ -110,8 +111,6 @@ class Family:
     surname: str
     pool: demo.NamePool
     kids: list = field(default_factory=list)
-    mother_record: Parent | None = None
-    father_record: Parent | None = None
 
 
 @dataclass(eq=False)
@@ -830,6 +829,28 @@ class SchoolBuilder:
                 parents.append(record)
                 links += [(record, kid, relation) for kid in family.kids]
         Parent.objects.bulk_create(parents, batch_size=BATCH)
+        # R-ROLE-7: each parent's signed application with the consent, taken by the class
+        # teacher on the first day, before any login was issued
+        first_child = {}
+        for record, kid, _relation in links:
+            first_child.setdefault(record.pk, (record, kid))
+        received_at = dt.datetime.combine(self.year_start, dt.time(13, 0), school.tz)
+        ParentApplication.objects.bulk_create(
+            (
+                ParentApplication(
+                    school=school,
+                    parent=record,
+                    received_on=self.year_start,
+                    number=str(n),
+                    pd_consent=True,
+                    decision=ParentApplication.Decision.ACCEPTED,
+                    recorded_by=(kid.klass.teacher or self.admin).person.user,
+                    recorded_at=received_at,
+                )
+                for n, (record, kid) in enumerate(first_child.values(), 1)
+            ),
+            batch_size=BATCH,
+        )
         ParentLink.objects.bulk_create(
             (
                 ParentLink(
