@@ -9,7 +9,8 @@ class ParentApplicationForm(forms.Form):
 
     parent = forms.ChoiceField(label=_("Parent"))
     received_on = forms.DateField(
-        label=_("Received on"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Received on"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     number = forms.CharField(label=_("Registration number"), max_length=30, required=False)
     pd_consent = forms.BooleanField(

@@ -287,3 +287,10 @@ def test_r_role_7_who_may_record_applications(client, people):
     assert client.post(application_url(people), {}).status_code == 404
     client.force_login(people.class_teacher)
     assert client.get(application_url(people)).status_code == 405
+
+
+def test_r_role_7_application_date_defaults_to_the_schools_today(client, people):
+    client.force_login(people.class_teacher)
+    html = client.get(url(people)).content.decode()
+    # an <input type="date"> only accepts ISO dates
+    assert 'type="date" name="received_on" value="2026-10-06"' in html
