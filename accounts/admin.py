@@ -38,7 +38,7 @@ from .models import (
     User,
     WorkType,
 )
-from .services import school_defaults_ensure
+from .services import school_defaults_ensure, staff_credentials_log
 
 # ---------------------------------------------------------------- the school itself
 
@@ -346,6 +346,12 @@ class SchoolUserAdmin(SchoolScopedAdmin, UserAdmin):
     def has_delete_permission(self, request, obj=None):
         # a user may work in other schools too; his role here is ended, not the account
         return request.user.is_superuser
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        school = current_admin_school(request)
+        if not change and school is not None:
+            staff_credentials_log(actor=request.user, user=form.instance, school=school)
 
 
 class ParentLinkOfParentInline(SchoolScopedInline, admin.TabularInline):

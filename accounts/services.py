@@ -254,3 +254,19 @@ def parent_application_record(
     application.full_clean()
     application.save()
     return application
+
+
+def staff_credentials_log(*, actor: User, user: User, school: School) -> CredentialIssue | None:
+    """A staff account the school admin has just created with a password is a first issue
+    (R-ROLE-4); it is logged under the person's role in the school."""
+    membership = Membership.objects.filter(user=user, school=school).order_by("starts_on").first()
+    if membership is None or not user.has_usable_password():
+        return None
+    return CredentialIssue.objects.create(
+        school=school,
+        user=user,
+        person_name=user.full_name,
+        role=membership.role,
+        kind=CredentialIssue.Kind.FIRST,
+        issued_by=actor,
+    )

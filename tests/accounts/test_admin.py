@@ -400,6 +400,12 @@ def test_r_role_4_new_user_gets_a_role_in_the_school(client, people):
     membership = user.memberships.get()
     assert (membership.school, membership.role) == (people.lyceum, Role.TEACHER)
     assert user in listed(client.get(admin_url(User)))
+    # the issue of his credentials is in the school's log
+    from accounts.models import CredentialIssue
+
+    entry = CredentialIssue.objects.get(user=user)
+    assert (entry.school, entry.role, entry.kind) == (people.lyceum, Role.TEACHER, "first")
+    assert entry.issued_by == people.admin and entry.person_name == "Новикова Нина"
 
 
 def test_r_role_4_new_user_without_a_role_is_refused(client, people):
