@@ -7,7 +7,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from accounts.models import School, Student, active_on
 
-from .models import AcademicYear, Enrolment, Group, GroupMembership, SchoolClass
+from .models import AcademicYear, Enrolment, Group, SchoolClass
 
 
 def group_students_on(group: Group, on: dt.date) -> QuerySet[Student]:
@@ -57,20 +57,6 @@ def classes_with_counts(school: School, year: AcademicYear, on: dt.date):
             )
         )
         .order_by("grade", "letter")
-    )
-
-
-def student_current_enrolments(students, on: dt.date):
-    return Prefetch(
-        "enrolments",
-        queryset=Enrolment.objects.active_on(on).select_related("school_class"),
-        to_attr="current_enrolments",
-    )
-
-
-def group_members_on(group: Group, on: dt.date) -> QuerySet[GroupMembership]:
-    return (
-        GroupMembership.objects.filter(group=group).active_on(on).select_related("student", "order")
     )
 
 
