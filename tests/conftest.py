@@ -147,3 +147,68 @@ def people(db) -> People:
         outsider=outsider,
         coordinator=coordinator,
     )
+
+
+@dataclass
+class Timetable:
+    """The lyceum's bells, rooms and calendar on top of `people`, for timetable tests."""
+
+    bells: object
+    building: object
+    room_201: object
+    room_202: object
+    room_305: object
+    autumn_vacation: object
+    unity_day: object
+
+
+@pytest.fixture
+def timetable(people) -> Timetable:
+    from schedule.models import Bell, BellSchedule, Building, GroupMembership, Holiday, Room
+
+    school = people.lyceum
+    bells = BellSchedule.objects.create(school=school, name="1 смена", shift=1)
+    start = dt.datetime(2026, 1, 1, 8, 0)
+    for number in range(1, 8):
+        begins = start + dt.timedelta(minutes=55 * (number - 1))
+        Bell.objects.create(
+            school=school,
+            schedule=bells,
+            number=number,
+            starts_at=begins.time(),
+            ends_at=(begins + dt.timedelta(minutes=45)).time(),
+        )
+    SchoolClass = type(people.class_5a)
+    SchoolClass.objects.filter(pk__in=[people.class_5a.pk, people.class_5b.pk]).update(
+        bell_schedule=bells
+    )
+    people.class_5a.refresh_from_db()
+    people.class_5b.refresh_from_db()
+    building = Building.objects.create(school=school, name="Главный корпус")
+    rooms = [
+        Room.objects.create(school=school, building=building, number=n)
+        for n in ("201", "202", "305")
+    ]
+    autumn = Holiday.objects.create(
+        school=school,
+        year=people.year,
+        name="Осенние каникулы",
+        starts_on=dt.date(2026, 10, 26),
+        ends_on=dt.date(2026, 11, 3),
+    )
+    unity = Holiday.objects.create(
+        school=school,
+        year=people.year,
+        name="День народного единства",
+        kind=Holiday.Kind.HOLIDAY,
+        starts_on=dt.date(2026, 11, 4),
+        ends_on=dt.date(2026, 11, 4),
+    )
+    for student, group in (
+        (people.student_record, people.english_1),
+        (people.other_student_record, people.english_2),
+    ):
+        GroupMembership.objects.create(
+            school=school, group=group, student=student, starts_on=dt.date(2026, 9, 1)
+        )
+    return Timetable(bells, building, *rooms, autumn, unity)

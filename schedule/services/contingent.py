@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Student
 
-from .models import Enrolment, Group, GroupMembership, Order, SchoolClass
+from ..models import Enrolment, Group, GroupMembership, Order, SchoolClass
 
 
 @transaction.atomic
