@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_control, views_groups, views_import, views_timetable
 
 urlpatterns = [
     path("s/<slug:school_slug>/", views.school_home, name="school_home"),
@@ -17,3 +17,7 @@ urlpatterns = [
     ),
     path("coordinator/", views.coordinator_home, name="coordinator_home"),
 ]
+urlpatterns += views_timetable.urlpatterns
+urlpatterns += views_groups.urlpatterns
+urlpatterns += views_control.urlpatterns
+urlpatterns += views_import.urlpatterns
