@@ -142,8 +142,8 @@ def entry_clashes(entry: TimetableEntry) -> list[str]:
                 )
                 % {
                     "student": membership.student.full_name,
-                    "group": group,
-                    "other": other.group,
+                    "group": f"{group} ({group.subject})",
+                    "other": f"{other.group} ({other.subject})",
                     "slot": _slot(other),
                 }
             )
