@@ -92,7 +92,11 @@ def lesson_replace(
     """Give one dated lesson a substitute teacher and/or another room (R-TT-3). The
     replacement is "same subject" when the substitute teaches that subject himself."""
     require_timetable_role(actor, lesson.school, lesson.school.today())
-    lesson = Lesson.objects.select_for_update().select_related("school", "entry").get(pk=lesson.pk)
+    lesson = (
+        Lesson.objects.select_for_update(of=("self",))
+        .select_related("school", "entry")
+        .get(pk=lesson.pk)
+    )
     if lesson.is_cancelled:
         raise ValidationError(_("The lesson is cancelled; restore it first."))
     if substitute is None and room is None:
@@ -179,7 +183,9 @@ def lesson_restore(*, actor: User, lesson: Lesson) -> Lesson:
     """Undo a replacement, a room change or a cancellation: the lesson is as the weekly
     timetable made it."""
     require_timetable_role(actor, lesson.school, lesson.school.today())
-    lesson = Lesson.objects.select_for_update().select_related("entry").get(pk=lesson.pk)
+    lesson = (
+        Lesson.objects.select_for_update(of=("self",)).select_related("entry").get(pk=lesson.pk)
+    )
     original_room = lesson.entry.room if lesson.entry else lesson.room
     if original_room is not None and original_room.pk != lesson.room_id:
         busy = room_busy(lesson, original_room)
@@ -243,7 +249,11 @@ def control_work_set(*, actor: User, lesson: Lesson, title: str) -> str | None:
     """Plan (or, with an empty title, unplan) a control work on a dated lesson (R-TT-5).
     Returns a warning when the class then has more control works that day than the
     school allows; the work is planned all the same, as the regulation only advises."""
-    lesson = Lesson.objects.select_for_update().select_related("school__settings").get(pk=lesson.pk)
+    lesson = (
+        Lesson.objects.select_for_update(of=("self",))
+        .select_related("school__settings")
+        .get(pk=lesson.pk)
+    )
     if not can_plan_control_work(actor, lesson):
         raise ValidationError(_("Only the course's teacher plans its control works."))
     if lesson.is_cancelled:
