@@ -1,6 +1,7 @@
 """The school structure in the admin (R-STR-1..6), scoped to the managed school (R-TEN-1).
 Every admin here is a SchoolScopedAdmin: rows, choices and filters of one school only."""
 
+from django import forms
 from django.contrib import admin
 from django.db.models import CharField, Count, OuterRef, Q, Subquery
 from django.db.models.functions import Cast, Concat
@@ -17,6 +18,7 @@ from accounts.admin_site import (
 )
 from accounts.models import Student
 
+from .forms_groups import OVERLAP_MESSAGE, curriculum_overlaps
 from .models import (
     AcademicYear,
     Bell,
@@ -28,6 +30,7 @@ from .models import (
     Group,
     GroupMembership,
     Holiday,
+    IndividualCurriculum,
     Order,
     ReportingPeriod,
     Room,
@@ -286,6 +289,44 @@ class GroupMembershipAdmin(SchoolScopedAdmin, admin.ModelAdmin):
     fields = ("group", "student", "order", "starts_on", "ends_on")
     autocomplete_fields = ("student",)
     search_fields = ("student__last_name", "student__first_name")
+
+
+# ---------------------------------------------------------------- individual curricula (R-STR-7)
+
+
+class IndividualCurriculumForm(forms.ModelForm):
+    """Refuses a second curriculum of the student for the same course over the same dates
+    (the database only forbids the same first day)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        fields = ("student", "group", "subject", "starts_on")
+        if all(cleaned.get(name) for name in fields):
+            probe = IndividualCurriculum(
+                pk=self.instance.pk,
+                student=cleaned["student"],
+                group=cleaned["group"],
+                subject=cleaned["subject"],
+                starts_on=cleaned["starts_on"],
+                ends_on=cleaned.get("ends_on"),
+            )
+            if curriculum_overlaps(probe):
+                raise forms.ValidationError(OVERLAP_MESSAGE)
+        return cleaned
+
+
+@admin.register(IndividualCurriculum, site=admin_site)
+class IndividualCurriculumAdmin(SchoolScopedAdmin, admin.ModelAdmin):
+    """A student exempted from a course or attached to one for a range of dates (R-STR-7);
+    the class groups page lists and adds them too."""
+
+    form = IndividualCurriculumForm
+    list_display = ("student", "kind", "group", "subject", "starts_on", "ends_on", "basis")
+    list_select_related = ("student", "group__school_class", "subject")
+    list_filter = ("kind", ActiveFilter, scoped_related_filter("subject"))
+    fields = ("student", "kind", "group", "subject", "starts_on", "ends_on", "basis")
+    autocomplete_fields = ("student",)
+    search_fields = ("student__last_name", "student__first_name", "basis")
 
 
 # ---------------------------------------------------------------- students

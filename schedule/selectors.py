@@ -232,3 +232,159 @@ def class_credentials(school_class: SchoolClass, on: dt.date):
             link.parent.form_key = f"p{link.parent.pk}"
             link.parent.application = applications.get(link.parent_id)
     return students
+
+
+# ---------------------------------------------------------------- subgroups and courses
+# (R-STR-5, R-STR-7)
+
+
+def course_students_on(group: Group, subject, on: dt.date) -> QuerySet[Student]:
+    """The students of a course (group × subject) on a date, as its journal lists them:
+    the group's students on that date (group_students_on) without those exempted from the
+    course and with those attached to it by an individual curriculum in force that day
+    (R-STR-5, R-STR-7). One query.
+
+    An attached student needs no enrolment in the group's class: a student on family
+    education or home schooling is attached to the courses he is attested in."""
+    from django.db.models import Exists, OuterRef
+
+    from .models import GroupMembership, IndividualCurriculum
+
+    subject_id = getattr(subject, "pk", subject)
+    enrolled = Exists(
+        Enrolment.objects.filter(student=OuterRef("pk"), school_class=group.school_class_id).filter(
+            active_on(on)
+        )
+    )
+    in_group = enrolled
+    if not group.is_whole_class:
+        in_group &= Exists(
+            GroupMembership.objects.filter(student=OuterRef("pk"), group=group).filter(
+                active_on(on)
+            )
+        )
+    curricula = IndividualCurriculum.objects.filter(
+        student=OuterRef("pk"), group=group, subject=subject_id
+    ).filter(active_on(on))
+    exempt = Exists(curricula.filter(kind=IndividualCurriculum.Kind.EXEMPT))
+    attached = Exists(curricula.filter(kind=IndividualCurriculum.Kind.ATTACH))
+    return (
+        Student.objects.filter(school=group.school_id)
+        .filter((in_group | attached) & ~exempt)
+        .order_by("last_name", "first_name", "middle_name", "pk")
+    )
+
+
+def class_subgroups_on(school_class: SchoolClass, on: dt.date) -> list[Group]:
+    """The subgroups of a class, each with its subject, its teachers (`loads`, from the
+    teaching load) and `member_count`, the number of its students on `on` counted as
+    group_students_on counts them (two queries)."""
+    from django.db.models import Exists, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    from .models import GroupMembership, TeachingLoad
+
+    members = (
+        GroupMembership.objects.filter(group=OuterRef("pk"))
+        .filter(active_on(on))
+        .filter(
+            Exists(
+                Enrolment.objects.filter(
+                    student=OuterRef("student"), school_class=school_class
+                ).filter(active_on(on))
+            )
+        )
+        .order_by()
+        .values("group")
+        .annotate(n=Count("student", distinct=True))
+        .values("n")
+    )
+    return list(
+        Group.objects.filter(school_class=school_class, is_whole_class=False)
+        .select_related("subject")
+        .annotate(member_count=Coalesce(Subquery(members), 0))
+        .prefetch_related(
+            Prefetch(
+                "teaching_loads",
+                queryset=TeachingLoad.objects.select_related("teacher").order_by(
+                    "teacher__last_name", "teacher__first_name"
+                ),
+                to_attr="loads",
+            )
+        )
+        .order_by("subject__name", "name")
+    )
+
+
+def subject_memberships_on(school_class: SchoolClass, subject, on: dt.date):
+    """For the split of a class for a subject (R-STR-5): {student id: group id} of the
+    memberships in force on `on`, and the ids of the students who were ever placed in a
+    group of the subject in this class (their later moves need an order). One query."""
+    from .models import GroupMembership
+
+    current: dict[int, int] = {}
+    ever: set[int] = set()
+    rows = GroupMembership.objects.filter(
+        group__school_class=school_class, group__subject=subject
+    ).values_list("student_id", "group_id", "starts_on", "ends_on")
+    for student_id, group_id, starts_on, ends_on in rows:
+        ever.add(student_id)
+        if starts_on <= on and (ends_on is None or ends_on >= on):
+            current[student_id] = group_id
+    return current, ever
+
+
+def class_individual_curricula(school_class: SchoolClass, on: dt.date):
+    """Individual curricula in force on `on` or planned after it (R-STR-7) of the students
+    of the class on `on`, and of anyone attached to a course of the class (one query)."""
+    from django.db.models import Exists, OuterRef
+
+    from .models import IndividualCurriculum
+
+    in_class = Exists(
+        Enrolment.objects.filter(student=OuterRef("student"), school_class=school_class).filter(
+            active_on(on)
+        )
+    )
+    return (
+        IndividualCurriculum.objects.filter(school=school_class.school_id)
+        .filter(in_class | Q(group__school_class=school_class))
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
+        .select_related("student", "group__school_class", "subject")
+        .order_by("student__last_name", "student__first_name", "starts_on", "pk")
+    )
+
+
+def course_choices(school: School, year: AcademicYear) -> list[tuple]:
+    """The courses of a year that have a teacher: distinct (group, subject) pairs of the
+    teaching load, by class, group and subject (one query)."""
+    from .models import TeachingLoad
+
+    loads = (
+        TeachingLoad.objects.filter(school=school, group__school_class__year=year)
+        .select_related("group__school_class", "subject")
+        .order_by(
+            "group__school_class__grade",
+            "group__school_class__letter",
+            "-group__is_whole_class",
+            "group__name",
+            "subject__name",
+        )
+    )
+    courses: dict[tuple[int, int], tuple] = {}
+    for load in loads:
+        courses.setdefault((load.group_id, load.subject_id), (load.group, load.subject))
+    return list(courses.values())
+
+
+def school_teachers(school: School, on: dt.date):
+    """Teachers and substitutes of the school on `on` or from a later date: a load for the
+    new period is given before a new teacher starts (one query)."""
+    from accounts.models import Membership, Role, User
+
+    memberships = Membership.objects.filter(
+        school=school, role__in=[Role.TEACHER, Role.SUBSTITUTE]
+    ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
+    return User.objects.filter(pk__in=memberships.values("user_id")).order_by(
+        "last_name", "first_name", "username"
+    )
