@@ -18,7 +18,6 @@ from accounts.admin_site import (
 )
 from accounts.models import Student
 
-from .forms_groups import OVERLAP_MESSAGE, curriculum_overlaps
 from .models import (
     AcademicYear,
     Bell,
@@ -39,6 +38,7 @@ from .models import (
     TeachingLoad,
 )
 from .services import whole_class_group_ensure
+from .services.groups import OVERLAP_MESSAGE, curriculum_overlaps
 
 
 def local_today(request):

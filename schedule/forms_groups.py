@@ -5,16 +5,15 @@ individual curricula of the class's students (R-STR-7).
 The forms get their choices as lists from the view, so rendering them runs no query."""
 
 import datetime as dt
-from dataclasses import dataclass
 from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .models import Group, IndividualCurriculum
+from .models import IndividualCurriculum
+from .services.groups import Move, NewGroup
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -37,13 +36,6 @@ class OnDateForm(forms.Form):
 
 
 # ---------------------------------------------------------------- new subgroups (R-STR-5)
-
-
-@dataclass
-class NewGroup:
-    name: str
-    teacher: object | None
-    hours: Decimal | None
 
 
 class SubgroupsCreateForm(forms.Form):
@@ -138,14 +130,6 @@ class SubgroupsCreateForm(forms.Form):
 # ---------------------------------------------------------------- the split (R-STR-5)
 
 NOT_PLACED = "none"
-
-
-@dataclass
-class Move:
-    student: object
-    from_group: Group | None
-    to_group: Group | None
-    initial: bool
 
 
 class GroupSplitForm(forms.Form):
@@ -286,28 +270,6 @@ class IndividualCurriculumForm(forms.Form):
                     "course", _("The student attends the courses of his whole class anyway.")
                 )
         return cleaned
-
-
-def curriculum_overlaps(curriculum: IndividualCurriculum) -> bool:
-    """Another individual curriculum of the student for the same course over some of the
-    same dates (the model's constraint only forbids the same first day)."""
-    end = curriculum.ends_on or dt.date.max
-    return (
-        IndividualCurriculum.objects.filter(
-            student=curriculum.student_id,
-            group=curriculum.group_id,
-            subject=curriculum.subject_id,
-            starts_on__lte=end,
-        )
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=curriculum.starts_on))
-        .exclude(pk=curriculum.pk)
-        .exists()
-    )
-
-
-OVERLAP_MESSAGE = _(
-    "The student already has an individual curriculum for this course for some of these dates."
-)
 
 
 class CurriculumEndForm(forms.Form):

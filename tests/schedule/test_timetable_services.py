@@ -118,7 +118,7 @@ def test_r_tt_1_room_clash(people, timetable):
             group=people.class_5b.groups.get(is_whole_class=True),
             teacher=other,
         )
-    assert "Кабинет 201 в это время занят: 5А, Математика, Учителев У." in messages(e)
+    assert "Кабинет 201 в это время занят: 5А, Математика (Учителев У.)." in messages(e)
 
 
 def test_r_tt_1_group_clash_whole_class_against_subgroup(people, timetable):
