@@ -512,3 +512,298 @@ def school_calendar(start_year: int, kind: str) -> Calendar:
         holidays.append((name, "holiday", first, last, ""))
     holidays.sort(key=lambda h: (h[2], h[0]))
     return Calendar(f"{y}/{y1}", starts_on, ends_on, quarters, halves, tuple(holidays))
+
+
+# --- week and timetable -----------------------------------------------------------------------
+
+
+def study_days(calendar: str, grade: int) -> int:
+    """Five-day weeks, except grades 5-11 of the Kazakh schools: their curriculum with the
+    Kazakh language (up to 35 hours) does not fit five days of at most 6-7 lessons."""
+    return 6 if calendar == "kz" and grade >= 5 else 5
+
+
+def lessons_per_day(grade: int) -> tuple[int, int]:
+    """(usual, most) lessons a day (СанПиН 1.2.3685-21): grade 1 four, once a week five;
+    grades 2-4 five, once six; grades 5-6 six, once seven; grades 7-11 seven."""
+    if grade == 1:
+        return 4, 5
+    if grade <= 4:
+        return 5, 6
+    if grade <= 6:
+        return 6, 7
+    return 7, 7
+
+
+# Subject → the rooms it is taught in, preferred first (those the school has); `False` after
+# them: no other room will do (physical education needs a gym). Grades 1-4 have their
+# primary subjects in their own classroom.
+SUBJECT_ROOMS = {
+    "Физическая культура": (("С1", *(f"С{n}" for n in range(3, 10)), "С2"), False),
+    "Физика": (("201",), True),
+    "Химия": (("202",), True),
+    "Биология": (("203",), True),
+    "Информатика": (("301", "302"), True),
+    "Музыка": (("303",), True),
+    "Изобразительное искусство": (("304",), True),
+    "Труд (технология)": (("101",), True),
+    "Основы безопасности и защиты Родины": (("102",), True),
+}
+
+# Why a lesson went to a substitute, and why one was cancelled (R-TT-3).
+SUBSTITUTION_REASONS = (
+    "Больничный учителя",
+    "Больничный учителя",
+    "Курсы повышения квалификации",
+    "Учитель сопровождает учащихся на олимпиаду",
+    "Учитель в жюри муниципального этапа олимпиады",
+)
+NO_SUBSTITUTE = "замены нет"
+CANCELLATIONS = (
+    # reason, whole day (else the lessons from the 4th on)
+    ("Карантин по ОРВИ в классе", True),
+    ("Экскурсия класса в краеведческий музей", False),
+    ("Медосмотр класса в детской поликлинике", False),
+    ("Выездное мероприятие класса (театр)", False),
+)
+
+
+def minutes(moment: dt.time) -> int:
+    return moment.hour * 60 + moment.minute
+
+
+@dataclass(frozen=True)
+class Part:
+    """One group of a course meeting in a slot: its teacher and the rooms that will do."""
+
+    group: object
+    teacher: object
+    rooms: tuple  # preferred, in order
+    fallback: tuple  # any of these will do when the preferred are taken
+
+
+@dataclass(eq=False)
+class Course:
+    """What the timetable places `hours` times a week: one lesson of a class, or the
+    parallel lessons of its subgroups of one subject (each with its teacher and room)."""
+
+    klass: object
+    subject: str
+    hours: int
+    parts: tuple[Part, ...]
+
+
+@dataclass(frozen=True)
+class ClassWeek:
+    days: int  # study days, 5 or 6
+    usual: int  # lessons a day it should not pass
+    most: int  # lessons a day it may not pass
+    bells: dict  # lesson number -> (start, end) in minutes from midnight
+
+
+@dataclass(frozen=True)
+class Placed:
+    course: Course
+    day: int  # ISO weekday
+    number: int
+    rooms: tuple  # one per part
+
+
+@dataclass
+class Placement:
+    placed: list[Placed]
+    unplaced: list[Course]  # one item per lesson that found no slot
+    gaps: int  # free lessons between two lessons of a class ("окна")
+
+
+def free_at(busy, start: int, end: int) -> bool:
+    """No (start, end) interval of `busy` overlaps [start, end)."""
+    return all(end <= s or e <= start for s, e in busy)
+
+
+class _Grid:
+    """Who and what is taken when: a class's lessons by day and number, a teacher's and a
+    room's by day as time intervals (the two shifts' bells overlap)."""
+
+    def __init__(self, weeks: dict):
+        self.weeks = weeks
+        self.slots: dict[tuple, dict[int, Placed]] = {}
+        self.teachers: dict[tuple, dict[int, tuple[int, int]]] = {}
+        self.rooms: dict[tuple, dict[int, tuple[int, int]]] = {}
+        self.lessons_of: dict[tuple, dict[int, Placed]] = {}  # (teacher, day) -> lessons
+
+    def class_day(self, klass, day) -> dict[int, Placed]:
+        return self.slots.setdefault((klass, day), {})
+
+    def teacher_free(self, course: Course, day: int, start: int, end: int) -> bool:
+        return all(
+            free_at(self.teachers.get((p.teacher, day), {}).values(), start, end)
+            for p in course.parts
+        )
+
+    def rooms_for(self, course: Course, day: int, start: int, end: int) -> tuple | None:
+        chosen: list = []
+        for part in course.parts:
+            room = next(
+                (
+                    r
+                    for r in (*part.rooms, *part.fallback)
+                    if r not in chosen
+                    and free_at(self.rooms.get((r, day), {}).values(), start, end)
+                ),
+                None,
+            )
+            if room is None:
+                return None
+            chosen.append(room)
+        return tuple(chosen)
+
+    def fits(self, course: Course, day: int, number: int) -> tuple | None:
+        """The rooms for the course in the slot, or None when it does not fit."""
+        week = self.weeks[course.klass]
+        slots = self.class_day(course.klass, day)
+        if number in slots or len(slots) >= week.most:
+            return None
+        start, end = week.bells[number]
+        if not self.teacher_free(course, day, start, end):
+            return None
+        return self.rooms_for(course, day, start, end)
+
+    def best(self, course: Course, day_order: list[int]) -> tuple | None:
+        """(day, number, rooms) of the best slot: no gap in the class's day, no second
+        lesson of the subject on a day, days below the usual number of lessons, early
+        lessons; ties go to the earlier day of `day_order`."""
+        week = self.weeks[course.klass]
+        per_day = -(-course.hours // week.days)
+        best = None
+        for rank, day in enumerate(day_order):
+            if day > week.days:
+                continue
+            slots = self.class_day(course.klass, day)
+            if len(slots) >= week.most:
+                continue
+            first_free = next(n for n in range(1, len(week.bells) + 2) if n not in slots)
+            same = sum(1 for p in slots.values() if p.course.subject == course.subject)
+            for number in range(1, min(week.most, len(week.bells)) + 1):
+                if number in slots:
+                    continue
+                score = (
+                    40 * (number - first_free)
+                    + 30 * max(0, same + 1 - per_day)
+                    + 5 * same
+                    + 60 * (len(slots) + 1 > week.usual)
+                    + 3 * len(slots)
+                    + number
+                )
+                key = (score, rank, number)
+                if best is not None and key >= best[0]:
+                    continue
+                start, end = week.bells[number]
+                if not self.teacher_free(course, day, start, end):
+                    continue
+                rooms = self.rooms_for(course, day, start, end)
+                if rooms is not None:
+                    best = (key, day, number, rooms)
+        return best and best[1:]
+
+    def put(self, course: Course, day: int, number: int, rooms: tuple) -> Placed:
+        placed = Placed(course, day, number, rooms)
+        time = self.weeks[course.klass].bells[number]
+        self.class_day(course.klass, day)[number] = placed
+        for part, room in zip(course.parts, rooms, strict=True):
+            self.teachers.setdefault((part.teacher, day), {})[id(placed)] = time
+            self.lessons_of.setdefault((part.teacher, day), {})[id(placed)] = placed
+            self.rooms.setdefault((room, day), {})[id(placed)] = time
+        return placed
+
+    def take(self, placed: Placed) -> None:
+        del self.slots[(placed.course.klass, placed.day)][placed.number]
+        for part, room in zip(placed.course.parts, placed.rooms, strict=True):
+            del self.teachers[(part.teacher, placed.day)][id(placed)]
+            del self.lessons_of[(part.teacher, placed.day)][id(placed)]
+            del self.rooms[(room, placed.day)][id(placed)]
+
+    def blocking(self, course: Course, day: int, number: int) -> list[Placed]:
+        """The lessons of the course's teachers at the time of the slot."""
+        start, end = self.weeks[course.klass].bells[number]
+        found = {}
+        for part in course.parts:
+            for key, other in self.lessons_of.get((part.teacher, day), {}).items():
+                s, e = self.weeks[other.course.klass].bells[other.number]
+                if s < end and start < e:
+                    found[key] = other
+        return list(found.values())
+
+    def repair(self, course: Course, day_order: list[int]) -> bool:
+        """Place one lesson with no slot free for it by moving one other lesson: one of its
+        own class to another slot, or one of its teacher's in another class."""
+        week = self.weeks[course.klass]
+        for day in range(1, week.days + 1):
+            for number in range(1, min(week.most, len(week.bells)) + 1):
+                taken = self.class_day(course.klass, day).get(number)
+                movable = [taken] if taken else self.blocking(course, day, number)
+                if len(movable) != 1:
+                    continue
+                other = movable[0]
+                self.take(other)
+                rooms = self.fits(course, day, number)
+                if rooms is not None:
+                    mine = self.put(course, day, number, rooms)
+                    elsewhere = self.best(other.course, day_order)
+                    if elsewhere is not None:
+                        self.put(other.course, *elsewhere)
+                        return True
+                    self.take(mine)
+                self.put(other.course, other.day, other.number, other.rooms)
+        return False
+
+
+REPAIRS = 30
+
+
+def timetable_place(courses: list[Course], weeks: dict, rng) -> Placement:
+    """A clash-free weekly timetable by greedy first-fit: round by round (the first lesson
+    of every course, then the second...), the hardest courses first in each round (the
+    parallel subgroups, those that need a gym, those of the busiest teachers), each lesson
+    in the best-scoring slot (see _Grid.best) where the class, every teacher and a room
+    are free. A lesson left without a slot is placed by moving one other lesson where
+    that works. Deterministic for a given `rng`; `weeks` maps a class to its ClassWeek."""
+    classes_of: dict[object, set] = {}
+    hours_of: dict[object, int] = {}
+    for course in courses:
+        for part in course.parts:
+            classes_of.setdefault(part.teacher, set()).add(id(course.klass))
+            hours_of[part.teacher] = hours_of.get(part.teacher, 0) + course.hours
+
+    def difficulty(course: Course):
+        # a class's own primary teacher meets no other class: the easiest to place
+        spread = max(
+            hours_of[p.teacher] if len(classes_of[p.teacher]) > 1 else 0 for p in course.parts
+        )
+        gym = any(not p.fallback for p in course.parts)
+        return (-len(course.parts), -gym, -spread)
+
+    ties = {id(c): rng.random() for c in courses}
+    days = max((w.days for w in weeks.values()), default=6)
+    day_orders = {id(c): rng.sample(range(1, days + 1), days) for c in courses}
+    lessons = sorted(
+        (
+            (n, difficulty(c), ties[id(c)], i, c)
+            for i, c in enumerate(courses)
+            for n in range(c.hours)
+        ),
+        key=lambda x: x[:4],
+    )
+    grid = _Grid(weeks)
+    unplaced: list[Course] = []
+    for *_key, course in lessons:
+        slot = grid.best(course, day_orders[id(course)])
+        if slot is not None:
+            grid.put(course, *slot)
+        # repairs cost time: a school with far too few rooms or teachers gets a few only
+        elif len(unplaced) >= REPAIRS or not grid.repair(course, day_orders[id(course)]):
+            unplaced.append(course)
+
+    placed = [p for slots in grid.slots.values() for p in slots.values()]
+    gaps = sum(max(s) - len(s) for s in grid.slots.values() if s)
+    return Placement(placed, unplaced, gaps)

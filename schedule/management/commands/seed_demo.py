@@ -1,6 +1,7 @@
 """Demo schools for trying Otmetka and for measuring it: schools in several time zones with
 their calendar, bells, rooms, curriculum, classes, subgroups, teaching load, staff, students
-and parents, all with accounts.
+and parents, all with accounts; a clash-free weekly timetable of every class, the dated
+lessons of the whole year, and some replacements and cancellations in the past weeks.
 
 Rows are written with bulk_create: 20 schools of 1,000 students are ~300,000 rows, and a
 per-row save() with full_clean() would take an hour. The password is hashed once for the
@@ -46,6 +47,7 @@ from schedule.models import (
     Group,
     GroupMembership,
     Holiday,
+    Lesson,
     Order,
     PeriodKind,
     ReportingPeriod,
@@ -53,7 +55,9 @@ from schedule.models import (
     SchoolClass,
     Subject,
     TeachingLoad,
+    TimetableEntry,
 )
+from schedule.services.timetable import year_lessons_generate
 
 BATCH = 2000
 WHOLE_CLASS = "весь класс"
@@ -152,6 +156,8 @@ class Totals:
     schools: int = 0
     students: int = 0
     users: int = 0
+    lessons: int = 0
+    unplaced: int = 0
 
 
 class SchoolBuilder:
@@ -168,9 +174,14 @@ class SchoolBuilder:
         students_per_class: int,
         classes_per_grade: int | None,
         password_hash: str,
+        slug: str | None = None,
+        dated_lessons: bool = True,
     ):
         self.template = template
-        self.slug = f"{template.key}{number}"
+        # another slug makes a school outside the demo set (the benchmark's)
+        self.number = number
+        self.slug = slug or f"{template.key}{number}"
+        self.dated_lessons = dated_lessons
         self.school_number = template.numbers[(number - 1) % len(template.numbers)]
         if number > len(template.numbers):
             self.school_number += 100 * ((number - 1) // len(template.numbers))
@@ -189,6 +200,14 @@ class SchoolBuilder:
         self.families: list[Family] = []
         self.kids: list[KidPlan] = []
         self.user_count = 0
+        # the timetable's own generator: the timetable may change without changing people
+        self.timetable_rng = random.Random(f"{seed}:{self.slug}:timetable")
+        self.entry_count = 0
+        self.lesson_count = 0
+        self.unplaced = 0
+        self.gaps = 0
+        self.replaced = 0
+        self.cancelled = 0
 
     # --- planning ------------------------------------------------------------------------
 
@@ -280,8 +299,14 @@ class SchoolBuilder:
                     self._assign(teacher, klass, None, items)
                 continue
             total = sum(h for _, items in specialty_units for _, h in items)
-            # about HOURS_PER_TEACHER each, and nobody above one and a half rates
-            count = max(1, round(total / demo.HOURS_PER_TEACHER), math.ceil(total / 27))
+            # about HOURS_PER_TEACHER each, and nobody above one and a half rates; two at
+            # least where classes split into groups, as the groups meet at the same time
+            split = any(unit[2] is not None for unit, _ in specialty_units)
+            count = max(
+                2 if split else 1,
+                round(total / demo.HOURS_PER_TEACHER),
+                math.ceil(total / 27),
+            )
             teachers = [
                 self._staff(Role.TEACHER, position, specialty=specialty) for _ in range(count)
             ]
@@ -427,9 +452,15 @@ class SchoolBuilder:
     def build(self) -> None:
         self.plan()
         t = self.template
+        name, short_name = (
+            t.name.format(n=self.school_number),
+            t.short_name.format(n=self.school_number),
+        )
+        if self.slug != f"{t.key}{self.number}":
+            name, short_name = f"{name} ({self.slug})", f"{self.slug}: {short_name}"
         self.school = account_services.school_create(
-            name=t.name.format(n=self.school_number),
-            short_name=t.short_name.format(n=self.school_number),
+            name=name,
+            short_name=short_name,
             slug=self.slug,
             municipality=self.municipality,
             time_zone=t.time_zone,
@@ -443,6 +474,10 @@ class SchoolBuilder:
         self._build_classes()
         self._build_contingent()
         self._build_credentials_log()
+        self._build_timetable()
+        if self.dated_lessons:
+            self.lesson_count = year_lessons_generate(year=self.year)
+            self._build_changes()
 
     def _build_calendar(self) -> None:
         cal = self.calendar
@@ -456,7 +491,13 @@ class SchoolBuilder:
             halves = grade >= 10 and self.template.calendar == "ru"
             kinds[grade] = PeriodKind.HALF if halves else PeriodKind.QUARTER
         GradeLevel.objects.bulk_create(
-            GradeLevel(school=school, year=self.year, grade=g, period_kind=k)
+            GradeLevel(
+                school=school,
+                year=self.year,
+                grade=g,
+                period_kind=k,
+                study_days=demo.study_days(self.template.calendar, g),
+            )
             for g, k in kinds.items()
         )
         periods = [
@@ -515,6 +556,7 @@ class SchoolBuilder:
         school = self.school
         buildings = [Building(school=school, name="Основное здание", address=school.address)]
         two = self.rng.random() < 0.5
+        self.two_buildings = two
         if two:
             street = self.rng.choice(self.template.streets)
             buildings.append(
@@ -532,10 +574,32 @@ class SchoolBuilder:
                 number="С1",
                 name="Спортивный зал",
                 capacity=60,
-            )
+            ),
+            Room(
+                school=school,
+                building=buildings[0],
+                number="С2",
+                name="Малый спортивный зал",
+                capacity=30,
+            ),
         ]
+        # Enough gyms for two lessons a week of every class (about 40 lessons a week each),
+        # and enough floors for a shift's classes and their second groups at once.
+        gyms = max(2, math.ceil(2 * len(self.classes) / 40))
+        rooms += [
+            Room(
+                school=school,
+                building=buildings[0],
+                number=f"С{n}",
+                name=f"Спортивный зал № {n - 1}",
+                capacity=60,
+            )
+            for n in range(3, gyms + 1)
+        ]
+        shift = max(sum(1 for k in self.classes if k.shift == s) for s in (1, 2))
+        floors = 3 + max(0, math.ceil((1.3 * shift - 28) / 13))
         general, primary = [], []
-        for floor in (1, 2, 3):
+        for floor in range(1, floors + 1):
             for k in range(1, 14):
                 number = f"{floor}{k:02d}"
                 name, capacity = demo.SPECIAL_ROOMS.get(number, ("", 30))
@@ -561,6 +625,8 @@ class SchoolBuilder:
                     rooms.append(room)
                     primary.append(room)
         Room.objects.bulk_create(rooms)
+        self.main_rooms = {r.number: r for r in rooms if r.building is buildings[0]}
+        self.room_pools = {"primary": primary or general, "general": general or primary}
         # Home rooms: the two shifts share classrooms, as they do in real two-shift schools.
         for shift in (1, 2):
             used = {"primary": 0, "general": 0}
@@ -726,6 +792,234 @@ class SchoolBuilder:
             ),
             batch_size=BATCH,
         )
+
+    def _fallback_rooms(self, klass: ClassPlan) -> tuple:
+        """Ordinary classrooms a class's lesson may move to, the nearest to its own first;
+        the primary building's rooms only for grades 1-4."""
+        own, other = ("primary", "general") if klass.grade <= 4 else ("general", "primary")
+        pool = list(self.room_pools[own])
+        if klass.home_room in pool:
+            at = pool.index(klass.home_room)
+            pool = pool[at:] + pool[:at]
+        if not self.two_buildings or klass.grade <= 4:
+            pool += [r for r in self.room_pools[other] if r not in pool]
+        return tuple(pool)
+
+    def _courses(self) -> list[demo.Course]:
+        """The teaching load as the timetable sees it: a course of the whole class, or the
+        two subgroups of a split subject meeting at once, each with its teacher and room.
+        Should one teacher have both groups, they meet one after the other."""
+        by_key: dict[tuple, list] = {}
+        for teacher, klass, subgroup, spec, hours in self.loads:
+            by_key.setdefault((klass, spec.name), []).append((teacher, subgroup, spec, hours))
+        courses = []
+        for (klass, name), loads in by_key.items():
+            teachers = [load[0] for load in loads]
+            if len(set(map(id, teachers))) < len(teachers):
+                courses += [self._course(klass, name, [load]) for load in loads]
+            else:
+                courses.append(self._course(klass, name, loads))
+        return courses
+
+    def _course(self, klass: ClassPlan, name: str, loads: list) -> demo.Course:
+        spec, hours = loads[0][2], loads[0][3]
+        fallback = self._fallback_rooms(klass)
+        special, anywhere = demo.SUBJECT_ROOMS.get(name, ((), True))
+        if klass.grade <= 4 and spec.primary:
+            special, anywhere = (), True  # in the class's own room with its own teacher
+        parts = []
+        for index, (teacher, subgroup, _spec, _hours) in enumerate(loads):
+            group = klass.whole if subgroup is None else klass.subgroups[name][subgroup[1]]
+            if special:
+                rooms = tuple(self.main_rooms[n] for n in special if n in self.main_rooms)
+            else:
+                # the first group stays in the class's room, the second goes next door
+                rooms = (klass.home_room,) if index == 0 and klass.home_room else ()
+                fallback = fallback[index:] + fallback[:index]
+            parts.append(demo.Part(group, teacher, rooms, fallback if anywhere else ()))
+        return demo.Course(klass, name, math.ceil(hours), tuple(parts))
+
+    def _build_timetable(self) -> None:
+        """R-TT-1: every class's weekly timetable, with no teacher, room or group in two
+        places at once, within its grade's study days and lessons a day."""
+        bells = {shift: demo.bell_times(shift) for shift in (1, 2)}
+        weeks = {}
+        for klass in self.classes:
+            usual, most = demo.lessons_per_day(klass.grade)
+            weeks[klass] = demo.ClassWeek(
+                days=demo.study_days(self.template.calendar, klass.grade),
+                usual=usual,
+                most=most,
+                bells={n: (demo.minutes(s), demo.minutes(e)) for n, s, e in bells[klass.shift]},
+            )
+        placement = demo.timetable_place(self._courses(), weeks, self.timetable_rng)
+        self.unplaced = len(placement.unplaced)
+        self.gaps = placement.gaps
+        times = {shift: {n: (s, e) for n, s, e in rows} for shift, rows in bells.items()}
+        deputy = self.deputies[0].person.user
+        entries = []
+        for item in sorted(
+            placement.placed,
+            key=lambda p: (self.classes.index(p.course.klass), p.day, p.number),
+        ):
+            klass = item.course.klass
+            starts_at, ends_at = times[klass.shift][item.number]
+            for part, room in zip(item.course.parts, item.rooms, strict=True):
+                entries.append(
+                    TimetableEntry(
+                        school=self.school,
+                        year=self.year,
+                        school_class=klass.obj,
+                        group=part.group,
+                        subject=self.subjects[item.course.subject],
+                        teacher_id=part.teacher.person.user.pk,
+                        room=room,
+                        weekday=item.day,
+                        number=item.number,
+                        starts_at=starts_at,
+                        ends_at=ends_at,
+                        starts_on=self.year.starts_on,
+                        created_by=deputy,
+                    )
+                )
+        TimetableEntry.objects.bulk_create(entries, batch_size=BATCH)
+        self.entry_count = len(entries)
+
+    def _change_window(self) -> tuple[dt.date, dt.date]:
+        """The four weeks before the school's today; before the year begins, its first
+        fortnight (replacements planned ahead)."""
+        today = self.school.today()
+        first = max(self.year.starts_on, today - dt.timedelta(days=28))
+        last = min(today - dt.timedelta(days=1), self.year.ends_on)
+        if last < first:
+            first = self.year.starts_on
+            last = first + dt.timedelta(days=13)
+        return first, last
+
+    def _build_changes(self) -> None:
+        """R-TT-3: a few teachers away for one to three days, their lessons given to a
+        colleague of the same subject, to the substitute teacher or to any free teacher
+        (or cancelled when nobody is free), and a few cancelled class days. Nobody gets
+        two lessons at once: every lesson, substituted or not, keeps its acting teacher
+        busy in `busy`."""
+        rng, tz = self.timetable_rng, self.school.tz
+        first, last = self._change_window()
+        rows = list(
+            Lesson.objects.filter(school=self.school, date__range=(first, last))
+            .order_by("date", "starts_at", "pk")
+            .values_list(
+                "pk", "date", "number", "starts_at", "ends_at", "teacher_id", "subject_id",
+                "school_class_id",
+            )
+        )  # fmt: skip
+        if not rows:
+            return
+        busy: dict[tuple, list] = {}
+        for _pk, day, _n, start, end, teacher, _s, _c in rows:
+            busy.setdefault((teacher, day), []).append((demo.minutes(start), demo.minutes(end)))
+
+        teachers = [s for s in self.staff if s.role == Role.TEACHER]
+        subject_names = {obj.pk: name for name, obj in self.subjects.items()}
+        taught: dict[str, list[StaffPlan]] = {}  # subject -> who has a load in it
+        for teacher, _klass, _sub, spec, _hours in self.loads:
+            if teacher not in taught.setdefault(spec.name, []):
+                taught[spec.name].append(teacher)
+        now = timezone.now()
+        deputy = self.deputies[0].person.user
+        changed: dict[int, Lesson] = {}
+        away: set[tuple] = set()  # (user id, date) of teachers away
+
+        def stamp(pk, day, reason, **fields) -> None:
+            decided = dt.datetime.combine(
+                day - dt.timedelta(days=1), dt.time(15, rng.randint(0, 59)), tz
+            )
+            changed[pk] = Lesson(
+                pk=pk,
+                change_reason=reason,
+                changed_by=deputy,
+                changed_at=min(decided, now),
+                substitute_id=fields.get("substitute_id"),
+                substitute_same_subject=fields.get("same"),
+                is_cancelled=fields.get("cancelled", False),
+            )
+
+        lessons_of: dict[int, list] = {}
+        for row in rows:
+            lessons_of.setdefault(row[5], []).append(row)
+        sick_pool = [t for t in teachers if t.person.user.pk in lessons_of]
+        episodes = max(2, len(teachers) // 8)
+        for episode in range(min(episodes, len(sick_pool))):
+            teacher = sick_pool.pop(rng.randrange(len(sick_pool)))
+            user_id = teacher.person.user.pk
+            days = sorted({row[1] for row in lessons_of[user_id]})
+            start = rng.randrange(len(days))
+            days = days[start : start + rng.randint(1, 3)]
+            away.update((user_id, d) for d in days)
+            reason = demo.SUBSTITUTION_REASONS[episode % len(demo.SUBSTITUTION_REASONS)]
+            for pk, day, _n, s, e, _t, subject_id, _c in lessons_of[user_id]:
+                if day not in days or pk in changed:
+                    continue
+                name = subject_names[subject_id]
+                colleagues = [t for t in taught.get(name, []) if t is not teacher]
+                others = [t for t in teachers if t is not teacher and t not in colleagues]
+                rng.shuffle(colleagues)
+                rng.shuffle(others)
+                # every other episode tries the substitute teacher first: both kinds of
+                # replacement (same subject or not) appear in the report
+                if episode % 2:
+                    candidates = [self.substitute, *colleagues, *others]
+                else:
+                    candidates = [*colleagues, self.substitute, *others]
+                start_m, end_m = demo.minutes(s), demo.minutes(e)
+                substitute = next(
+                    (
+                        c
+                        for c in candidates
+                        if (c.person.user.pk, day) not in away
+                        and demo.free_at(busy.get((c.person.user.pk, day), ()), start_m, end_m)
+                    ),
+                    None,
+                )
+                if substitute is None:
+                    stamp(pk, day, f"{reason}, {demo.NO_SUBSTITUTE}", cancelled=True)
+                    continue
+                sub_id = substitute.person.user.pk
+                busy.setdefault((sub_id, day), []).append((start_m, end_m))
+                # same subject: the substitute has a teaching load in it (R-TT-3)
+                same = substitute in taught.get(name, ())
+                stamp(pk, day, reason, substitute_id=sub_id, same=same)
+
+        by_class: dict[int, list] = {}
+        for row in rows:
+            by_class.setdefault(row[7], []).append(row)
+        for reason, whole_day in demo.CANCELLATIONS[: max(2, len(self.classes) // 10)]:
+            klass = rng.choice(self.classes)
+            class_rows = by_class.get(klass.obj.pk, [])
+            if not class_rows:
+                continue
+            day = rng.choice(sorted({row[1] for row in class_rows}))
+            today_rows = [r for r in class_rows if r[1] == day and r[0] not in changed]
+            if not whole_day:
+                later = [r for r in today_rows if r[2] >= 4]
+                today_rows = later or today_rows[-1:]
+            for row in today_rows:
+                stamp(row[0], day, reason, cancelled=True)
+
+        Lesson.objects.bulk_update(
+            changed.values(),
+            [
+                "substitute",
+                "substitute_same_subject",
+                "is_cancelled",
+                "change_reason",
+                "changed_by",
+                "changed_at",
+            ],
+            batch_size=500,
+        )
+        lessons = changed.values()
+        self.replaced = sum(1 for x in lessons if x.substitute_id)
+        self.cancelled = sum(1 for x in lessons if x.is_cancelled)
 
     def _build_credentials_log(self) -> None:
         """R-ROLE-4: staff got their logins from the admin when hired; students and
@@ -895,6 +1189,15 @@ class SchoolBuilder:
         GroupMembership.objects.bulk_create(members, batch_size=BATCH)
 
 
+def schools_delete(ids: list[int]) -> None:
+    """Delete schools with everything in them. The dated lessons and the timetable go
+    first, each in one DELETE: the cascade from the school would read the RESTRICT
+    references of every lesson into memory (a million rows for 20 schools)."""
+    Lesson.objects.filter(school__in=ids).delete()
+    TimetableEntry.objects.filter(school__in=ids).delete()
+    School.objects.filter(pk__in=ids).delete()
+
+
 class Command(BaseCommand):
     help = (
         "Создаёт демонстрационные школы (по умолчанию 4: Томск, Костанай, Пермь, Одинцово) "
@@ -959,9 +1262,12 @@ class Command(BaseCommand):
 
         if logins:
             self._print_logins(logins, options["password"])
+        if totals.unplaced:
+            self._say(f"Не нашлось места в расписании всего для {totals.unplaced} уроков в неделю")
         self.stdout.write(
             f"Built {totals.schools} schools, {totals.students} students, "
-            f"{totals.users} users in {time.monotonic() - started:.1f} s"
+            f"{totals.users} users, {totals.lessons} lessons in "
+            f"{time.monotonic() - started:.1f} s"
         )
 
     def _say(self, text: str) -> None:
@@ -984,7 +1290,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         schools = School.objects.filter(slug__regex=demo.DEMO_SLUG_REGEX)
         ids = list(schools.values_list("pk", flat=True))
-        schools.delete()
+        schools_delete(ids)
         _, deleted = User.objects.filter(username__regex=demo.DEMO_USERNAME_REGEX).delete()
         users = deleted.get(User._meta.label, 0)
         Municipality.objects.filter(
@@ -1021,10 +1327,20 @@ class Command(BaseCommand):
             totals.schools += 1
             totals.students += len(builder.kids)
             totals.users += builder.user_count
+            totals.lessons += builder.lesson_count
+            totals.unplaced += builder.unplaced
             self._say(
                 f"{builder.slug}: {len(builder.classes)} классов, {len(builder.kids)} учеников, "
-                f"{len(builder.staff)} сотрудников ({time.monotonic() - started:.1f} s)"
+                f"{len(builder.staff)} сотрудников; расписание: {builder.entry_count} уроков "
+                f"в неделю, окон {builder.gaps}; уроков в году {builder.lesson_count}, "
+                f"замен {builder.replaced}, отмен {builder.cancelled} "
+                f"({time.monotonic() - started:.1f} s)"
             )
+            if builder.unplaced:
+                self._say(
+                    f"{builder.slug}: не нашлось места в расписании для {builder.unplaced} "
+                    "уроков в неделю"
+                )
         totals.users += self._build_coordinators(
             options["seed"], start_year, password_hash, municipalities
         )
