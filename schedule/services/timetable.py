@@ -110,7 +110,7 @@ def entry_clashes(entry: TimetableEntry) -> list[str]:
             )
         if entry.room_id and other.room_id == entry.room_id:
             messages.append(
-                _("Room %(room)s is taken at this time: %(group)s, %(subject)s, %(teacher)s.")
+                _("Room %(room)s is taken at this time: %(group)s, %(subject)s (%(teacher)s).")
                 % {**where, "room": other.room}
             )
         if other.school_class_id != entry.school_class_id:
