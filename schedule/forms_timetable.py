@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership, Role, User
@@ -100,7 +101,7 @@ class LessonChangeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["substitute"].queryset = school_teachers(school, on)
         self.fields["substitute"].label_from_instance = lambda u: (
-            f"{u.full_name} — {_('busy')}" if u.pk in busy_ids else u.full_name
+            gettext("%(name)s — busy") % {"name": u.full_name} if u.pk in busy_ids else u.full_name
         )
         self.fields["room"].queryset = school_rooms(school)
 
