@@ -182,11 +182,34 @@ def test_staff_pages_refuse_parents_and_outsiders(client, week, name, args):
     assert client.get(url(name, week, *resolved)).status_code == 404
 
 
-def test_wrong_methods(client, week):
+def test_wrong_methods(client, week, timetable):
     client.force_login(week.deputy)
-    assert client.post(url("timetable_class", week, week.class_5a.pk)).status_code == 405
-    assert client.post(url("replacements_report", week)).status_code == 405
-    assert client.delete(url("timetable_edit", week, week.class_5a.pk)).status_code == 405
+    target = lesson(week, week.english_1)
+    for name, args in (
+        ("timetable", []),
+        ("timetable_class", [week.class_5a.pk]),
+        ("timetable_teacher", [week.teacher.pk]),
+        ("timetable_room", [timetable.room_201.pk]),
+        ("timetable_student", [week.student_record.pk]),
+        ("replacements_report", []),
+    ):
+        assert client.post(url(name, week, *args)).status_code == 405, name
+    for name, args in (
+        ("timetable_edit", [week.class_5a.pk]),
+        ("lesson_change", [target.pk]),
+        ("replacement_range", []),
+    ):
+        assert client.delete(url(name, week, *args)).status_code == 405, name
+
+
+def test_room_and_lesson_pages_refuse_other_schools_and_roles(client, week, timetable):
+    target = lesson(week, week.english_1)
+    client.force_login(week.outsider)
+    assert client.get(url("timetable_room", week, timetable.room_201.pk)).status_code == 404
+    assert client.get(url("timetable_student", week, week.student_record.pk)).status_code == 404
+    client.force_login(week.student)
+    assert client.get(url("timetable_room", week, timetable.room_201.pk)).status_code == 403
+    assert client.get(url("lesson_change", week, target.pk)).status_code == 403
 
 
 def test_r_tt_1_week_page_query_count_does_not_grow_with_lessons(
