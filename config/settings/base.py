@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "accounts",
     "schedule",
+    "journal",
 ]
 
 MIDDLEWARE = [
