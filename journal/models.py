@@ -337,6 +337,9 @@ class ChainHead(models.Model):
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
 
+    def __str__(self):
+        return f"{self.school_id}: {self.seq}"
+
 
 class JournalChange(models.Model):
     """One append-only entry of the journal's history (R-MRK-6): who, when, from where,

@@ -106,8 +106,8 @@ def test_r_mrk_6_locked_after_the_edit_window(people, journal, answer):
         work_type=answer,
     )
     mark = mark_set(**kwargs, value="4", expected="")
-    with time_machine.travel(dt.datetime(2026, 10, 14, 3, 0, tzinfo=dt.UTC), tick=False):
-        with pytest.raises(Refusal) as refused:
-            mark_set(**kwargs, value="5", expected=token(mark))
+    later = dt.datetime(2026, 10, 14, 3, 0, tzinfo=dt.UTC)
+    with time_machine.travel(later, tick=False), pytest.raises(Refusal) as refused:
+        mark_set(**kwargs, value="5", expected=token(mark))
     assert refused.value.locked
     assert "13.10.2026" in refused.value.message
