@@ -29,7 +29,7 @@ EMPTY = Averages(count=0, simple=None, weighted=None, suggested="", explanation=
 
 def ru_decimal(value: Decimal) -> str:
     """1.50 → "1,5", 2.00 → "2", 3.89 → "3,89" (the Russian decimal comma, no trailing zeros)."""
-    text = format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
+    text = format(value, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text.replace(".", ",")
@@ -70,15 +70,10 @@ def averages_compute(marks: Iterable[tuple[int, Decimal]], settings) -> Averages
     suggested = suggest(weighted, settings)
     numerator = " + ".join(f"{p}×{ru_decimal(w)}" for p, w in pairs)
     denominator = " + ".join(ru_decimal(w) for _p, w in pairs)
-    explanation = f"({numerator}) ÷ ({denominator}) = {ru_decimal_2(weighted)} → {suggested}"
+    explanation = f"({numerator}) ÷ ({denominator}) = {ru_decimal(weighted)} → {suggested}"
     return Averages(
         count=count, simple=simple, weighted=weighted, suggested=suggested, explanation=explanation
     )
-
-
-def ru_decimal_2(value: Decimal) -> str:
-    """An average as people read it: 3.89 → "3,89", 4.00 → "4", 3.50 → "3,5"."""
-    return ru_decimal(value)
 
 
 def accumulation_minimum(settings, hours_per_week: Decimal | None) -> int:
