@@ -6,6 +6,7 @@ points (зачёт/незачёт and special values have none and are left out 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -22,6 +23,14 @@ class Averages:
     weighted: Decimal | None  # weighted by work-type weights, 2 decimals
     suggested: str  # the suggested (forecast) period mark "5"/"4"/"3"/"2", "" when no marks
     explanation: str  # how it was computed, Russian decimal comma
+
+    @property
+    def simple_text(self) -> str:
+        return ru_decimal(self.simple) if self.simple is not None else ""
+
+    @property
+    def weighted_text(self) -> str:
+        return ru_decimal(self.weighted) if self.weighted is not None else ""
 
 
 EMPTY = Averages(count=0, simple=None, weighted=None, suggested="", explanation="")
@@ -68,12 +77,22 @@ def averages_compute(marks: Iterable[tuple[int, Decimal]], settings) -> Averages
     else:
         weighted = simple
     suggested = suggest(weighted, settings)
-    numerator = " + ".join(f"{p}×{ru_decimal(w)}" for p, w in pairs)
-    denominator = " + ".join(ru_decimal(w) for _p, w in pairs)
-    explanation = f"({numerator}) ÷ ({denominator}) = {ru_decimal(weighted)} → {suggested}"
+    if all(w == 1 for _p, w in pairs):
+        numerator = " + ".join(str(p) for p, _w in pairs)
+        explanation = f"({numerator}) ÷ {count} = {ru_decimal(weighted)} → {suggested}"
+    else:
+        numerator = " + ".join(f"{p}×{ru_decimal(w)}" for p, w in pairs)
+        denominator = " + ".join(ru_decimal(w) for _p, w in pairs)
+        explanation = f"({numerator}) ÷ ({denominator}) = {ru_decimal(weighted)} → {suggested}"
     return Averages(
         count=count, simple=simple, weighted=weighted, suggested=suggested, explanation=explanation
     )
+
+
+def forecast_visible(settings, period_ends_on: dt.date, today: dt.date) -> bool:
+    """Students and parents see the forecast from `forecast_days_before_end` days before the
+    period ends (R-MRK-8: not later than 2 weeks before)."""
+    return today >= period_ends_on - dt.timedelta(days=settings.forecast_days_before_end)
 
 
 def accumulation_minimum(settings, hours_per_week: Decimal | None) -> int:

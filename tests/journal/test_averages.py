@@ -1,6 +1,7 @@
 """Averages, the forecast and the accumulation checks, pure functions (R-MRK-7, R-MRK-8,
 R-MRK-9, R-FIN-3)."""
 
+import datetime as dt
 from decimal import Decimal as D
 
 from accounts.models import SchoolSettings
@@ -8,6 +9,7 @@ from journal.averages import (
     Averages,
     accumulation_minimum,
     averages_compute,
+    forecast_visible,
     period_mark_warnings,
     ru_decimal,
 )
@@ -46,6 +48,20 @@ def test_r_mrk_7_no_marks_no_averages():
     result = averages_compute([], HALF_UP)
     assert (result.count, result.simple, result.weighted, result.suggested) == (0, None, None, "")
     assert result.explanation == ""
+    assert (result.simple_text, result.weighted_text) == ("", "")
+
+
+def test_r_mrk_7_equal_weights_explained_as_a_plain_average():
+    result = averages_compute(one(5, 4, 4, 3), HALF_UP)
+    assert result.explanation == "(5 + 4 + 4 + 3) ÷ 4 = 4 → 4"
+    assert (result.simple_text, result.weighted_text) == ("4", "4")
+
+
+def test_r_mrk_8_forecast_is_shown_two_weeks_before_the_period_ends():
+    ends = dt.date(2026, 10, 25)
+    assert not forecast_visible(HALF_UP, ends, dt.date(2026, 10, 10))
+    assert forecast_visible(HALF_UP, ends, dt.date(2026, 10, 11))
+    assert forecast_visible(HALF_UP, ends, dt.date(2026, 10, 26))
 
 
 def test_r_mrk_7_weights_change_the_weighted_average_only():
