@@ -1,0 +1,317 @@
+"""The teacher's journal grid of one course (group × subject) for one reporting period:
+students (each only for the dates he belonged to the course) × the mark columns of the
+period's dated lessons, with their marks and attendance, the averages, the forecast and the
+period mark. A fixed number of queries, whatever the number of students or lessons."""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Q
+
+from accounts.models import SchoolSettings, Student, WorkType
+from schedule.models import (
+    Enrolment,
+    Group,
+    GroupMembership,
+    IndividualCurriculum,
+    Lesson,
+    ReportingPeriod,
+    Subject,
+    TeachingLoad,
+)
+
+from .values import ABSENT_LETTERS, LATE_LETTERS
+from .averages import Averages, accumulation_minimum, averages_compute
+from .models import Attendance, FinalKind, LessonRecord, Mark, PeriodMark
+
+
+def _overlap(start: dt.date, end: dt.date) -> Q:
+    return Q(starts_on__lte=end) & (Q(ends_on__isnull=True) | Q(ends_on__gte=start))
+
+
+@dataclass
+class Spans:
+    """Date ranges of one student, as (starts_on, ends_on-or-None) pairs."""
+
+    ranges: list = field(default_factory=list)
+
+    def covers(self, day: dt.date) -> bool:
+        return any(a <= day and (b is None or day <= b) for a, b in self.ranges)
+
+
+@dataclass
+class Roster:
+    """Who is in the course on which date (R-STR-4, R-STR-5, R-STR-7)."""
+
+    whole_class: bool
+    students: dict[int, Student]
+    enrolled: dict[int, Spans]
+    member: dict[int, Spans]
+    exempt: dict[int, Spans]
+    attached: dict[int, Spans]
+
+    def in_course(self, student_id: int, day: dt.date) -> bool:
+        if self.exempt[student_id].covers(day):
+            return False
+        if self.attached[student_id].covers(day):
+            return True
+        if not self.enrolled[student_id].covers(day):
+            return False
+        return self.whole_class or self.member[student_id].covers(day)
+
+
+def course_roster(group: Group, subject_id: int, start: dt.date, end: dt.date) -> Roster:
+    """Everyone who belongs to the course on some day between the dates, with the ranges
+    that decide each day. Two queries for a whole class, three for a subgroup."""
+    enrolled, member = defaultdict(Spans), defaultdict(Spans)
+    exempt, attached = defaultdict(Spans), defaultdict(Spans)
+    students: dict[int, Student] = {}
+    for enrolment in (
+        Enrolment.objects.filter(school_class=group.school_class_id)
+        .filter(_overlap(start, end))
+        .select_related("student")
+    ):
+        students[enrolment.student_id] = enrolment.student
+        enrolled[enrolment.student_id].ranges.append((enrolment.starts_on, enrolment.ends_on))
+    if not group.is_whole_class:
+        for row in (
+            GroupMembership.objects.filter(group=group)
+            .filter(_overlap(start, end))
+            .values_list("student_id", "starts_on", "ends_on")
+        ):
+            member[row[0]].ranges.append(row[1:])
+    for curriculum in (
+        IndividualCurriculum.objects.filter(group=group, subject=subject_id)
+        .filter(_overlap(start, end))
+        .select_related("student")
+    ):
+        spans = exempt if curriculum.kind == IndividualCurriculum.Kind.EXEMPT else attached
+        spans[curriculum.student_id].ranges.append((curriculum.starts_on, curriculum.ends_on))
+        students.setdefault(curriculum.student_id, curriculum.student)
+    roster = Roster(group.is_whole_class, students, enrolled, member, exempt, attached)
+    if not group.is_whole_class:
+        # a class's student who never was in this subgroup is not on its page
+        keep = set(member) | set(attached)
+        roster.students = {pk: s for pk, s in students.items() if pk in keep}
+    return roster
+
+
+@dataclass
+class Column:
+    lesson: Lesson
+    work_type: WorkType
+    part: int
+    first: bool  # the lesson's first column also shows and takes attendance
+    last: bool
+    span: int = 1  # on the first column: how many columns the lesson has
+    editable: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.lesson.pk}-{self.work_type.pk}-{self.part}"
+
+
+@dataclass
+class Cell:
+    column: Column
+    student: Student
+    active: bool
+    mark: Mark | None = None
+    attendance: Attendance | None = None
+    error: str = ""
+    locked_error: bool = False
+    value_tried: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"c-{self.column.key}-{self.student.pk}"
+
+    @property
+    def correction_kind(self) -> str:
+        text = " ".join(self.value_tried.split()).lower()
+        if text in ABSENT_LETTERS | LATE_LETTERS or (not text and not self.mark):
+            return "attendance"
+        return "mark"
+
+
+@dataclass
+class Row:
+    number: int
+    student: Student
+    cells: list[Cell]
+    averages: Averages
+    period_mark: PeriodMark | None
+    minimum: int
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Grid:
+    group: Group
+    subject: Subject
+    period: ReportingPeriod
+    lessons: list[Lesson]
+    columns: list[Column]
+    rows: list[Row]
+    work_types: list[WorkType]
+    hours_per_week: Decimal | None
+    months: list[tuple[dt.date, int]]
+
+
+def lesson_columns(
+    lesson: Lesson, record: LessonRecord | None, work_types: dict[int, WorkType], default
+) -> list[tuple[WorkType, int]]:
+    """The (work type, part) cells of a lesson: its chosen columns, the default column when
+    none were chosen, and any column that still holds marks; a double-mark type has two."""
+    ids = list(record.work_type_ids) if record and record.work_type_ids else []
+    types = [work_types[i] for i in ids if i in work_types] or ([default] if default else [])
+    cells = []
+    for work_type in types:
+        cells.append((work_type, 1))
+        if work_type.double_mark:
+            cells.append((work_type, 2))
+    return cells
+
+
+def course_lessons(group: Group, subject_id: int, start: dt.date, end: dt.date):
+    return (
+        Lesson.objects.filter(group=group, subject=subject_id, date__range=(start, end))
+        .select_related("record")
+        .order_by("date", "starts_at", "pk")
+    )
+
+
+def course_grid(
+    *,
+    group: Group,
+    subject: Subject,
+    period: ReportingPeriod,
+    settings: SchoolSettings,
+    today: dt.date,
+) -> Grid:
+    """Queries: lessons with their records; work types; the roster (2 or 3); marks;
+    attendance; period marks; the course's weekly hours."""
+    start, end = period.starts_on, period.ends_on
+    lessons = list(course_lessons(group, subject.pk, start, end))
+    work_types = {w.pk: w for w in WorkType.objects.filter(school=group.school_id)}
+    ordered_types = sorted(work_types.values(), key=lambda w: (w.position, w.name))
+    default = ordered_types[0] if ordered_types else None
+    roster = course_roster(group, subject.pk, start, end)
+    marks = list(
+        Mark.objects.filter(
+            lesson__group=group, lesson__subject=subject.pk, lesson__date__range=(start, end)
+        )
+    )
+    attendance = {
+        (a.lesson_id, a.student_id): a
+        for a in Attendance.objects.filter(
+            lesson__group=group, lesson__subject=subject.pk, lesson__date__range=(start, end)
+        )
+    }
+    period_marks = {
+        p.student_id: p
+        for p in PeriodMark.objects.filter(
+            school=group.school_id, subject=subject.pk, kind=FinalKind.PERIOD, period=period
+        )
+    }
+    hours = (
+        TeachingLoad.objects.filter(group=group, subject=subject.pk)
+        .values_list("hours_per_week", flat=True)
+        .first()
+    )
+
+    # columns: the lesson's own, plus any (work type, part) that holds a mark
+    marked = defaultdict(set)
+    for mark in marks:
+        marked[mark.lesson_id].add((mark.work_type_id, mark.part))
+    columns: list[Column] = []
+    for lesson in lessons:
+        record = getattr(lesson, "record", None)
+        cells = lesson_columns(lesson, record, work_types, default)
+        present = {(w.pk, p) for w, p in cells}
+        for wt_id, part in sorted(marked[lesson.pk] - present):
+            cells.append((work_types[wt_id], part))
+        for i, (work_type, part) in enumerate(cells):
+            columns.append(
+                Column(lesson, work_type, part, i == 0, i == len(cells) - 1, span=len(cells))
+            )
+
+    by_cell = {(m.lesson_id, m.work_type_id, m.part, m.student_id): m for m in marks}
+    marks_by_student = defaultdict(list)
+    for mark in marks:
+        if mark.points is not None:
+            marks_by_student[mark.student_id].append(
+                (mark.points, work_types[mark.work_type_id].weight)
+            )
+    minimum = accumulation_minimum(settings, hours)
+    students = sorted(
+        (
+            s
+            for s in roster.students.values()
+            if any(roster.in_course(s.pk, lesson.date) for lesson in lessons)
+            or (not lessons and roster.in_course(s.pk, min(end, max(start, today))))
+        ),
+        key=lambda s: (s.last_name, s.first_name, s.middle_name, s.pk),
+    )
+    rows = []
+    active_on = {}
+    for number, student in enumerate(students, start=1):
+        cells = []
+        for column in columns:
+            lesson = column.lesson
+            key = (lesson.pk, student.pk)
+            if key not in active_on:
+                active_on[key] = roster.in_course(student.pk, lesson.date)
+            cells.append(
+                Cell(
+                    column=column,
+                    student=student,
+                    active=active_on[key],
+                    mark=by_cell.get((lesson.pk, column.work_type.pk, column.part, student.pk)),
+                    attendance=attendance.get(key),
+                )
+            )
+        rows.append(
+            Row(
+                number=number,
+                student=student,
+                cells=cells,
+                averages=averages_compute(marks_by_student[student.pk], settings),
+                period_mark=period_marks.get(student.pk),
+                minimum=minimum,
+            )
+        )
+    months: list[tuple[dt.date, int]] = []
+    for column in columns:
+        day = column.lesson.date
+        if months and (months[-1][0].year, months[-1][0].month) == (day.year, day.month):
+            months[-1] = (months[-1][0], months[-1][1] + 1)
+        else:
+            months.append((day, 1))
+    return Grid(
+        group=group,
+        subject=subject,
+        period=period,
+        lessons=lessons,
+        columns=columns,
+        rows=rows,
+        work_types=ordered_types,
+        hours_per_week=hours,
+        months=months,
+    )
+
+
+def student_period_averages(
+    *, lesson: Lesson, student_id: int, period: ReportingPeriod, settings
+) -> Averages:
+    """A row's averages after one of its cells changed (one query)."""
+    pairs = Mark.objects.filter(
+        student=student_id,
+        lesson__group=lesson.group_id,
+        lesson__subject=lesson.subject_id,
+        lesson__date__range=(period.starts_on, period.ends_on),
+        points__isnull=False,
+    ).values_list("points", "work_type__weight")
+    return averages_compute(list(pairs), settings)
