@@ -22,9 +22,9 @@ from schedule.models import (
     TeachingLoad,
 )
 
-from .values import ABSENT_LETTERS, LATE_LETTERS
 from .averages import Averages, accumulation_minimum, averages_compute
 from .models import Attendance, FinalKind, LessonRecord, Mark, PeriodMark
+from .values import ABSENT_LETTERS, LATE_LETTERS
 
 
 def _overlap(start: dt.date, end: dt.date) -> Q:

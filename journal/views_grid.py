@@ -10,7 +10,6 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.access import CLASS_TEACHER, school_view
@@ -124,9 +123,11 @@ def journal_course(request, group_id: int, subject_id: int):
         raise Http404 from None
     today = school.today()
     period = period_pick(periods, period_id, today)
+    if period is None and period_id is not None:
+        raise Http404
     if period is None:
-        if period_id is not None or not periods:
-            raise Http404
+        messages.warning(request, _("The school has not set the reporting periods of this grade."))
+        return render(request, "journal/index.html", {"year": group.school_class.year})
     grid = course_grid(
         group=group, subject=subject, period=period, settings=school.settings, today=today
     )
