@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from accounts.models import SchoolSettings, Student
 from schedule.models import (
@@ -169,6 +170,17 @@ def course_hours(group: Group, subject, grade: int | None = None, year_id=None) 
 # --- the final-marks table of a course ------------------------------------------------------
 
 
+def kind_label(kind: str, period: ReportingPeriod | None = None) -> str:
+    """ "1 четверть", "годовая", "экзаменационная", "итоговая"."""
+    if kind == FinalKind.PERIOD and period is not None:
+        return str(period)
+    return {
+        FinalKind.YEAR: _("year mark"),
+        FinalKind.EXAM: _("exam mark"),
+        FinalKind.FINAL: _("final mark"),
+    }.get(kind, kind)
+
+
 @dataclass
 class FinalCell:
     """One period, year, exam or final mark of a student, with what justifies it."""
@@ -191,6 +203,10 @@ class FinalCell:
     @property
     def column(self) -> str:
         return f"p{self.period.pk}" if self.period is not None else self.kind
+
+    @property
+    def label(self) -> str:
+        return kind_label(self.kind, self.period)
 
     @property
     def dom_id(self) -> str:
@@ -370,6 +386,15 @@ class ClassSummary:
     rows: list[SummaryRow]
     totals: list[SubjectTotals]
     on: dt.date
+
+    @property
+    def total_rows(self) -> list[tuple[str, list]]:
+        """The totals as table rows: a label and one figure per subject."""
+        rows = [(column, [t.counts[column] for t in self.totals]) for column in TOTAL_COLUMNS]
+        rows.append((_("marks not set"), [t.not_set for t in self.totals]))
+        rows.append((_("success rate"), [t.success_text for t in self.totals]))
+        rows.append((_("quality rate"), [t.quality_text for t in self.totals]))
+        return rows
 
 
 def _totals(column: list[SummaryCell]) -> SubjectTotals:

@@ -26,23 +26,13 @@ from schedule.models import Group, ReportingPeriod, Subject
 
 from .. import values
 from ..history import chain_lock, change_record
-from ..marks_selectors import course_students_between
+from ..marks_selectors import course_students_between, kind_label
 from ..models import FinalKind, JournalChange, PeriodMark
 from ..permissions import READ_ALL_ROLES, TEACHING_ROLES, teaches_course
 from ..rules import Refusal
 from .cells import Conflict, token
 
 ATTESTATION_KINDS = (FinalKind.PERIOD, FinalKind.YEAR)
-
-
-def kind_label(kind: str, period: ReportingPeriod | None = None) -> str:
-    if kind == FinalKind.PERIOD and period is not None:
-        return str(period)
-    return {
-        FinalKind.YEAR: _("year mark"),
-        FinalKind.EXAM: _("exam mark"),
-        FinalKind.FINAL: _("final mark"),
-    }.get(kind, kind)
 
 
 def _end_of_day(tz, day: dt.date) -> dt.datetime:
