@@ -169,3 +169,60 @@ def test_r_fin_3_r_mrk_9_warns_about_too_few_marks_and_no_control_work():
     assert period_mark_warnings(
         averages=averages_compute([], HALF_UP), value="4", minimum=3, has_control_work=None
     ) == ["Мало оценок: 0 при минимуме 3."]
+
+
+# --- course_period_averages: the same rules over the database, in one query ---------------
+
+
+def _mark(people, lesson, student, code, value, points, part=1):
+    from accounts.models import WorkType
+    from journal.models import Mark
+
+    moment = dt.datetime(2026, 10, 6, tzinfo=dt.UTC)
+    return Mark.objects.create(
+        school=people.lyceum,
+        lesson=lesson,
+        student=student,
+        work_type=WorkType.objects.get(school=people.lyceum, code=code),
+        part=part,
+        value=value,
+        points=points,
+        created_at=moment,
+        created_by=people.teacher,
+        updated_at=moment,
+        updated_by=people.teacher,
+    )
+
+
+def test_r_mrk_7_course_period_averages_per_student(people, journal, django_assert_num_queries):
+    from journal.marks_selectors import course_period_averages, course_period_stats
+
+    from .conftest import lesson_on
+
+    whole = people.class_5a.groups.get(is_whole_class=True)
+    sept = lesson_on(people, dt.date(2026, 9, 14))
+    dictation = lesson_on(people, dt.date(2026, 9, 16))
+    november = lesson_on(people, dt.date(2026, 11, 9))
+    me, other = people.student_record, people.other_student_record
+    _mark(people, sept, me, "answer", "5", 5)
+    _mark(people, dictation, me, "dictation", "4", 4, part=1)  # weight 2, two marks
+    _mark(people, dictation, me, "dictation", "3", 3, part=2)
+    _mark(people, sept, other, "homework", "зч", None)  # pass/fail: no points
+    _mark(people, november, me, "answer", "2", 2)  # the second quarter
+    _mark(people, journal.english_1_today, me, "answer", "2", 2)  # another course
+    q1 = journal.quarters[0]
+    settings = people.lyceum.settings
+    with django_assert_num_queries(1):
+        result = course_period_averages(whole, people.maths, q1.starts_on, q1.ends_on, settings)
+    mine = result[me.pk]
+    assert (mine.count, mine.simple, mine.weighted, mine.suggested) == (
+        3,
+        D("4.00"),
+        D("3.80"),
+        "4",
+    )
+    assert mine.explanation == "(5×1 + 4×2 + 3×2) ÷ (1 + 2 + 2) = 3,8 → 4"
+    assert result[other.pk].count == 0 and result[other.pk].suggested == ""
+    stats = course_period_stats(whole, people.maths, q1.starts_on, q1.ends_on, settings)
+    assert stats[me.pk].has_control_work  # the dictation
+    assert not stats[other.pk].has_control_work

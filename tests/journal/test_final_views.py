@@ -285,3 +285,28 @@ def test_r_fin_1_subgroup_course_lists_its_members_only(client, people, journal)
     assert Group.objects.filter(pk=people.english_1.pk).exists()
     assert Decimal("3") == people.english_1.teaching_loads.get().hours_per_week
     assert "3 ч в неделю: не менее 7 текущих отметок за период." in page
+
+
+def test_r_fin_1_students_of_the_course_over_the_year(people, journal, whole_5a):
+    """Exempted for the whole year: not listed; exempted from October: listed (he was in the
+    course in September); attached from another class: listed (R-STR-7)."""
+    from journal.marks_selectors import course_students_between
+    from schedule.models import IndividualCurriculum
+
+    start, end = people.year.starts_on, people.year.ends_on
+    for student, kind, group, starts_on in (
+        (people.other_student_record, "exempt", whole_5a, start),
+        (people.student_record, "exempt", whole_5a, dt.date(2026, 10, 1)),
+        (people.sibling_record, "attach", whole_5a, dt.date(2027, 1, 12)),
+    ):
+        IndividualCurriculum.objects.create(
+            school=people.lyceum,
+            student=student,
+            kind=kind,
+            group=group,
+            subject=people.maths,
+            starts_on=starts_on,
+            basis="приказ",
+        )
+    names = [s.short_name for s in course_students_between(whole_5a, people.maths, start, end)]
+    assert names == ["Родителев Степан", "Родителева Софья"]
