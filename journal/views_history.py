@@ -33,6 +33,8 @@ from .models import CorrectionRequest, JournalChange
 from .permissions import can_edit_lesson
 from .rules import Refusal
 from .services.corrections import (
+    ATTENDANCE_KINDS,
+    ATTENDANCE_TEXT,
     DECIDING_ROLES,
     cell_current,
     cell_value,
@@ -128,6 +130,16 @@ def _cell_from_query(request):
     return kind, lesson, student, work_type, part
 
 
+def _tried_value(request, kind: str) -> str:
+    """The value the teacher typed into the locked cell (the grid passes it as ?value=; an
+    empty one asks to clear the cell)."""
+    tried = (request.GET.get("value") or "").strip()[:10]
+    if kind == CorrectionRequest.Kind.ATTENDANCE:
+        letter = ATTENDANCE_KINDS.get(tried.lower())
+        return ATTENDANCE_TEXT[letter] if letter else ""
+    return tried
+
+
 @require_http_methods(["GET", "POST"])
 @school_view(*TEACHING_ROLES)
 def correction_new(request):
@@ -172,7 +184,9 @@ def correction_new(request):
         form = CorrectionForm(
             kind=kind,
             initial={
-                "new_value": cell_value(current),
+                "new_value": (
+                    _tried_value(request, kind) if "value" in request.GET else cell_value(current)
+                ),
                 "new_comment": getattr(current, "comment", ""),
             },
         )

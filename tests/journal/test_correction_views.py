@@ -90,6 +90,17 @@ def test_r_mrk_6_teacher_asks_from_a_locked_cell(client, people, journal, answer
     assert "ожидает" in listing.lower()
 
 
+def test_r_mrk_6_the_value_tried_in_the_grid_is_proposed(client, people, journal, answer, locked):
+    client.force_login(people.teacher)
+    address = new_url(people, journal.maths_today, people.student_record, answer)
+    assert client.get(address + "&value=3").context["form"].initial["new_value"] == "3"
+    assert client.get(address + "&value=").context["form"].initial["new_value"] == ""
+    assert client.get(address).context["form"].initial["new_value"] == "4"
+    september = lesson_on(people, dt.date(2026, 9, 15))
+    absent = new_url(people, september, people.student_record, kind="attendance") + "&value=Н"
+    assert client.get(absent).context["form"].initial["new_value"] == "н"
+
+
 def test_r_mrk_6_back_to_the_journal_after_asking(client, people, journal, answer, locked):
     client.force_login(people.teacher)
     address = new_url(people, journal.maths_today, people.student_record, answer)
