@@ -120,7 +120,10 @@ def course_finals(request, group_id: int, subject_id: int):
             },
         )
 
-    student = get_object_or_404(Student, school=request.school, pk=request.POST.get("student") or 0)
+    student_id = request.POST.get("student", "")
+    if not student_id.isdigit():
+        raise Http404
+    student = get_object_or_404(Student, school=request.school, pk=student_id)
     kind, period = _column(request.POST.get("column", ""), periods)
     expected = request.POST.get("expected")
     reason = request.POST.get("reason", "")

@@ -3,9 +3,11 @@
 - Who: the course's teacher (by the teaching load, while on the teaching staff); a deputy
   head or the director too, always with a reason (R-ROLE-3).
 - When: a period mark from the period's first day until the end of the school day
-  `period_marks_days_after_end` days after the period ends; year, exam and final marks from
-  the first day of the last reporting period until that many days after the academic year
-  ends. Later only a deputy head or the director sets them, with a reason.
+  `period_marks_days_after_end` days after the period ends; year and final marks from the
+  first day of the last reporting period until that many days after the academic year ends;
+  an exam mark (the intermediate attestation) from the same day until
+  `attestation_days_before_end` days before the year ends. Later only a deputy head or the
+  director sets them, with a reason.
 - What: a mark of the school's scale or a special value (зач, н/а, а/з, НПА, осв); an
   unsatisfactory period or year mark (intermediate attestation) is stored as а/з, with a
   notice. Subjects without attestation and grade 1 taught without marks get none.
@@ -55,6 +57,11 @@ def mark_window(
             _end_of_day(school.tz, period.ends_on + after),
         )
     opens_on = periods[-1].starts_on if periods else year.starts_on
+    if kind == FinalKind.EXAM:
+        # the exam is the intermediate attestation: held and marked until
+        # `attestation_days_before_end` days before the year ends
+        before = dt.timedelta(days=settings.attestation_days_before_end)
+        return _start_of_day(school.tz, opens_on), _end_of_day(school.tz, year.ends_on - before)
     return _start_of_day(school.tz, opens_on), _end_of_day(school.tz, year.ends_on + after)
 
 

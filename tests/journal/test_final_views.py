@@ -245,6 +245,7 @@ def test_unknown_column_or_student_is_not_found(client, people, url):
     assert post(client, url, people, "5", column="p999999").status_code == 404
     assert post(client, url, people, "5", column="month").status_code == 404
     assert client.post(url, {"student": 999999, "column": "year", "value": "5"}).status_code == 404
+    assert client.post(url, {"student": "x", "column": "year", "value": "5"}).status_code == 404
 
 
 def test_wrong_method(client, people, url):

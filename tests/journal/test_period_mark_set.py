@@ -259,6 +259,19 @@ def test_r_fin_1_year_marks_from_the_last_period_until_after_the_year_ends(peopl
     assert refused.value.code == "locked"
 
 
+def test_r_fin_1_exam_marks_until_a_day_before_the_year_ends(people, journal, course):
+    # the year ends on Monday 31 May 2027: the exam (intermediate attestation) by the 30th
+    with time_machine.travel(dt.datetime(2027, 5, 30, 23, 59, tzinfo=TOMSK), tick=False):
+        set_mark(people, journal, course, "4", kind="exam", expected="")
+    closed = dt.datetime(2027, 5, 31, 0, 0, tzinfo=TOMSK)
+    with time_machine.travel(closed, tick=False), pytest.raises(Refusal) as refused:
+        set_mark(people, journal, course, "5", kind="exam", expected=None)
+    assert refused.value.code == "locked"
+    assert "30.05.2027" in refused.value.message
+    with time_machine.travel(closed, tick=False):
+        set_mark(people, journal, course, "4", kind="year", expected="")  # the year mark: open
+
+
 def test_r_fin_1_no_marks_in_a_subject_without_attestation(people, journal, course):
     people.maths.no_attestation = True
     people.maths.save()
