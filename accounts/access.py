@@ -2,12 +2,14 @@
 app's views; this one resolves the school itself: 404 for a school the user has no role
 in (so outsiders cannot even learn it exists), 403 for a wrong role."""
 
+import datetime as dt
 import functools
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.http import Http404
-from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from .models import LEADERSHIP_ROLES, STAFF_ROLES, Membership, Role, School
 
@@ -18,6 +20,8 @@ CLASS_TEACHER = "class_teacher"
 class SchoolAccess:
     school: School
     roles: frozenset[str]
+    # the other schools where the user has a role today, for the school switcher
+    other_schools: tuple = ()
 
     @property
     def is_leadership(self) -> bool:
@@ -31,24 +35,48 @@ class SchoolAccess:
         return bool(self.roles & set(roles))
 
 
-def school_access(user, slug: str) -> SchoolAccess:
-    school = get_object_or_404(School.objects.select_related("settings"), slug=slug)
-    today = school.today()
-    roles = set(
-        Membership.objects.filter(user=user, school=school)
-        .active_on(today)
-        .values_list("role", flat=True)
+def _leads_on(user, day: dt.date) -> Exists:
+    from schedule.models import SchoolClass
+
+    return Exists(
+        SchoolClass.objects.filter(
+            school=OuterRef("school"),
+            class_teacher=user,
+            year__starts_on__lte=day,
+            year__ends_on__gte=day,
+        )
     )
-    if not roles:
+
+
+def school_access(user, slug: str) -> SchoolAccess:
+    """One query: the user's memberships of about today in every school, each with its
+    school and settings, and whether he leads a class there on each of the three dates
+    a school's local today can be (UTC yesterday, today, tomorrow)."""
+    utc_today = timezone.now().date()
+    days = [utc_today + dt.timedelta(days=d) for d in (-1, 0, 1)]
+    memberships = (
+        Membership.objects.filter(user=user, starts_on__lte=days[2])
+        .exclude(ends_on__lt=days[0])
+        .select_related("school__settings")
+        .annotate(**{f"leads_{i}": _leads_on(user, day) for i, day in enumerate(days)})
+        .order_by("school__short_name", "role")
+    )
+    school, roles, others, leads = None, set(), {}, False
+    for membership in memberships:
+        today = membership.school.today()
+        if not membership.is_active_on(today):
+            continue
+        if membership.school.slug == slug:
+            school = membership.school
+            roles.add(membership.role)
+            leads = getattr(membership, f"leads_{days.index(today)}")
+        else:
+            others.setdefault(membership.school_id, membership.school)
+    if school is None:
         raise Http404
-    if (
-        Role.TEACHER in roles
-        and user.led_classes.filter(
-            school=school, year__starts_on__lte=today, year__ends_on__gte=today
-        ).exists()
-    ):
+    if Role.TEACHER in roles and leads:
         roles.add(CLASS_TEACHER)
-    return SchoolAccess(school=school, roles=frozenset(roles))
+    return SchoolAccess(school=school, roles=frozenset(roles), other_schools=tuple(others.values()))
 
 
 def school_view(*roles):
@@ -67,7 +95,8 @@ def school_view(*roles):
                 raise PermissionDenied
             request.school = access.school
             request.access = access
-            request.session["school_id"] = access.school.pk
+            if request.session.get("school_id") != access.school.pk:
+                request.session["school_id"] = access.school.pk
             return view(request, *args, **kwargs)
 
         return wrapper

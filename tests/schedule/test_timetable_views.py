@@ -215,12 +215,12 @@ def test_room_and_lesson_pages_refuse_other_schools_and_roles(client, week, time
 def test_r_tt_1_week_page_query_count_does_not_grow_with_lessons(
     client, week, django_assert_num_queries
 ):
-    """session, user, school+settings, roles, led classes (access), the class, the
-    lessons, the other schools for the switcher, and the session save (savepoint, update,
-    release): 11, with 3 lessons or 30."""
+    """user, access (memberships with school, settings, led classes and the switcher's
+    other schools), the class, the lessons: 4, with 3 lessons or 30. The session is in the
+    cache."""
     client.force_login(week.teacher)
     page = url("timetable_class", week, week.class_5a.pk)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(4):
         client.get(page, {"week": WEEK})
     whole_5a = week.class_5a.groups.get(is_whole_class=True)
     for day in range(2, 6):
@@ -238,7 +238,7 @@ def test_r_tt_1_week_page_query_count_does_not_grow_with_lessons(
                 number=number,
                 starts_on=SEP_1,
             )
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(4):
         response = client.get(page, {"week": WEEK})
     assert response.content.decode().count('data-testid="lesson"') == 27
 
