@@ -16,6 +16,7 @@ from journal.services.cells import token
 from schedule.models import Group
 
 from .. import factories as f
+from ..browser.conftest import browser, page  # noqa: F401 (fixtures of the browser test)
 from .conftest import lesson_on
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -66,12 +67,12 @@ def _quarters_on_people(people, journal):
 
 def test_r_fin_1_teacher_sees_students_and_every_column(client, people, url):
     client.force_login(people.teacher)
-    page = client.get(url).content.decode()
-    assert "Родителев Степан" in page and "Другов Дмитрий" in page
+    html = client.get(url).content.decode()
+    assert "Родителев Степан" in html and "Другов Дмитрий" in html
     for header in ("1 четверть", "4 четверть", "Годовая", "Экзамен", "Итоговая"):
-        assert header in page
-    assert page.count('name="value"') == 2 * 7  # two students × 4 quarters, year, exam, final
-    assert "5 ч в неделю: не менее 7 текущих отметок за период." in page
+        assert header in html
+    assert html.count('name="value"') == 2 * 7  # two students × 4 quarters, year, exam, final
+    assert "5 ч в неделю: не менее 7 текущих отметок за период." in html
 
 
 def test_r_mrk_7_period_cell_shows_the_weighted_average_and_how_it_was_computed(
@@ -83,11 +84,11 @@ def test_r_mrk_7_period_cell_shows_the_weighted_average_and_how_it_was_computed(
     mark_make(people, dt.date(2026, 9, 16), 5, code="dictation", part=2)
     mark_make(people, dt.date(2026, 11, 9), 2)  # the second quarter: not in the first
     client.force_login(people.teacher)
-    page = client.get(url).content.decode()
+    html = client.get(url).content.decode()
     # (5 + 12 + 6 + 10) / 8 = 4.125 → 4.13
-    assert "(5×1 + 4×3 + 3×2 + 5×2) ÷ (1 + 3 + 2 + 2) = 4,13 → 4" in page
-    assert "4 отметки, среднее арифметическое 4,25" in page
-    assert "(2) ÷ 1 = 2 → 2" in page
+    assert "(5×1 + 4×3 + 3×2 + 5×2) ÷ (1 + 3 + 2 + 2) = 4,13 → 4" in html
+    assert "4 отметки, среднее арифметическое 4,25" in html
+    assert "(2) ÷ 1 = 2 → 2" in html
 
 
 def test_r_fin_3_warnings_for_a_mark_far_from_the_average_and_too_few_marks(client, people, url):
@@ -107,10 +108,10 @@ def test_r_fin_3_warnings_for_a_mark_far_from_the_average_and_too_few_marks(clie
         set_by=people.teacher,
     )
     client.force_login(people.teacher)
-    page = client.get(url).content.decode()
-    assert "Оценка 5 далека от средневзвешенного балла 3." in page
-    assert "Мало оценок: 2 при минимуме 7." in page
-    assert "В периоде нет оценки за контрольную" in page
+    html = client.get(url).content.decode()
+    assert "Оценка 5 далека от средневзвешенного балла 3." in html
+    assert "Мало оценок: 2 при минимуме 7." in html
+    assert "В периоде нет оценки за контрольную" in html
 
 
 def test_r_fin_1_teacher_saves_a_cell_with_htmx_and_the_year_suggestion_follows(
@@ -162,8 +163,8 @@ def test_r_fin_1_without_javascript_a_cell_form_saves_and_comes_back(client, peo
     response = post(client, url, people, "н/а", htmx=False)
     assert response.status_code == 302
     assert response["Location"] == f"{url}#row-{people.student_record.pk}"
-    page = client.get(url).content.decode()
-    assert "Родителев Степан: Сохранено." in page
+    html = client.get(url).content.decode()
+    assert "Родителев Степан: Сохранено." in html
     assert PeriodMark.objects.get().value == "н/а"
     refused = post(client, url, people, "9", htmx=False, expected=token(PeriodMark.objects.get()))
     assert refused.status_code == 302
@@ -281,11 +282,11 @@ def test_r_mrk_7_the_page_costs_the_same_queries_whatever_the_class_size(
 def test_r_fin_1_subgroup_course_lists_its_members_only(client, people, journal):
     url = reverse("journal_course_finals", args=["lyceum", people.english_1.pk, people.english.pk])
     client.force_login(people.teacher)
-    page = client.get(url).content.decode()
-    assert "Родителев Степан" in page and "Другов Дмитрий" not in page
+    html = client.get(url).content.decode()
+    assert "Родителев Степан" in html and "Другов Дмитрий" not in html
     assert Group.objects.filter(pk=people.english_1.pk).exists()
     assert Decimal("3") == people.english_1.teaching_loads.get().hours_per_week
-    assert "3 ч в неделю: не менее 7 текущих отметок за период." in page
+    assert "3 ч в неделю: не менее 7 текущих отметок за период." in html
 
 
 def test_r_fin_1_students_of_the_course_over_the_year(people, journal, whole_5a):
@@ -311,3 +312,45 @@ def test_r_fin_1_students_of_the_course_over_the_year(people, journal, whole_5a)
         )
     names = [s.short_name for s in course_students_between(whole_5a, people.maths, start, end)]
     assert names == ["Родителев Степан", "Родителева Софья"]
+
+
+# ------------------------------------------------------------------ in a browser
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_r_fin_1_teacher_sets_period_marks_in_a_browser(live_server, page, people, journal):  # noqa: F811
+    """The teacher types a quarter mark and tabs on: the cell saves by htmx, the year's
+    suggestion follows out of band; a 2 comes back as а/з with the notice; a value outside
+    the scale is refused in its cell; after a reload the marks are there."""
+    with time_machine.travel(dt.datetime(2026, 10, 6, 3, 0, tzinfo=dt.UTC), tick=True):
+        whole = people.class_5a.groups.get(is_whole_class=True)
+        address = reverse("journal_course_finals", args=["lyceum", whole.pk, people.maths.pk])
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_login", "teacher")
+        page.fill("#id_password", "secret-pass-123")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{live_server.url}/s/lyceum/")
+        page.goto(f"{live_server.url}{address}")
+        me, other = people.student_record.pk, people.other_student_record.pk
+        q1 = journal.quarters[0].pk
+
+        page.fill(f"#final-{me}-p{q1} input[name=value]", "5")
+        page.keyboard.press("Tab")
+        page.wait_for_selector(f"#final-{me}-p{q1} .saved")
+        assert page.inner_text(f"#final-{me}-year summary") == "5 → 5"
+        assert PeriodMark.objects.get(student=people.student_record).value == "5"
+
+        page.fill(f"#final-{other}-p{q1} input[name=value]", "2")
+        page.keyboard.press("Enter")
+        page.wait_for_selector(f"#final-{other}-p{q1} .notice")
+        assert page.input_value(f"#final-{other}-p{q1} input[name=value]") == "а/з"
+
+        page.fill(f"#final-{other}-exam input[name=value]", "8")
+        page.keyboard.press("Enter")
+        page.wait_for_selector(f"#final-{other}-exam .error")
+        assert "не отметка шкалы школы" in page.inner_text(f"#final-{other}-exam .error")
+
+        page.reload()
+        assert page.input_value(f"#final-{me}-p{q1} input[name=value]") == "5"
+        assert page.input_value(f"#final-{other}-p{q1} input[name=value]") == "а/з"
