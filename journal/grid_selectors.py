@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import Q, Value
 
 from accounts.models import SchoolSettings, Student, WorkType
 from schedule.models import (
@@ -64,36 +64,42 @@ class Roster:
 
 def course_roster(group: Group, subject_id: int, start: dt.date, end: dt.date) -> Roster:
     """Everyone who belongs to the course on some day between the dates, with the ranges
-    that decide each day. Two queries for a whole class, three for a subgroup."""
-    enrolled, member = defaultdict(Spans), defaultdict(Spans)
-    exempt, attached = defaultdict(Spans), defaultdict(Spans)
-    students: dict[int, Student] = {}
-    for enrolment in (
-        Enrolment.objects.filter(school_class=group.school_class_id)
-        .filter(_overlap(start, end))
-        .select_related("student")
-    ):
-        students[enrolment.student_id] = enrolment.student
-        enrolled[enrolment.student_id].ranges.append((enrolment.starts_on, enrolment.ends_on))
+    that decide each day: the class's enrolments, the subgroup's memberships and the
+    course's individual curricula, read together in one UNION ALL query."""
+    fields = ("student_id", "starts_on", "ends_on")
+    names = ("student__last_name", "student__first_name", "student__middle_name")
+
+    def rows(qs, kind: str):
+        return (
+            qs.filter(_overlap(start, end))
+            .annotate(source=Value(kind))
+            .values_list("source", *fields, *names)
+        )
+
+    parts = [rows(Enrolment.objects.filter(school_class=group.school_class_id), "e")]
     if not group.is_whole_class:
-        for row in (
-            GroupMembership.objects.filter(group=group)
-            .filter(_overlap(start, end))
-            .values_list("student_id", "starts_on", "ends_on")
-        ):
-            member[row[0]].ranges.append(row[1:])
-    for curriculum in (
-        IndividualCurriculum.objects.filter(group=group, subject=subject_id)
-        .filter(_overlap(start, end))
-        .select_related("student")
+        parts.append(rows(GroupMembership.objects.filter(group=group), "m"))
+    curricula = IndividualCurriculum.objects.filter(group=group, subject=subject_id)
+    parts.append(rows(curricula.filter(kind=IndividualCurriculum.Kind.EXEMPT), "x"))
+    parts.append(rows(curricula.filter(kind=IndividualCurriculum.Kind.ATTACH), "a"))
+    spans = {kind: defaultdict(Spans) for kind in "emxa"}
+    students: dict[int, Student] = {}
+    for kind, student_id, starts_on, ends_on, last, first, middle in parts[0].union(
+        *parts[1:], all=True
     ):
-        spans = exempt if curriculum.kind == IndividualCurriculum.Kind.EXEMPT else attached
-        spans[curriculum.student_id].ranges.append((curriculum.starts_on, curriculum.ends_on))
-        students.setdefault(curriculum.student_id, curriculum.student)
-    roster = Roster(group.is_whole_class, students, enrolled, member, exempt, attached)
+        spans[kind][student_id].ranges.append((starts_on, ends_on))
+        if kind != "m" and student_id not in students:
+            students[student_id] = Student(
+                pk=student_id,
+                school_id=group.school_id,
+                last_name=last,
+                first_name=first,
+                middle_name=middle,
+            )
+    roster = Roster(group.is_whole_class, students, spans["e"], spans["m"], spans["x"], spans["a"])
     if not group.is_whole_class:
         # a class's student who never was in this subgroup is not on its page
-        keep = set(member) | set(attached)
+        keep = set(spans["m"]) | set(spans["a"])
         roster.students = {pk: s for pk, s in students.items() if pk in keep}
     return roster
 
@@ -216,11 +222,13 @@ def course_grid(
             school=group.school_id, subject=subject.pk, kind=FinalKind.PERIOD, period=period
         )
     }
-    hours = (
-        TeachingLoad.objects.filter(group=group, subject=subject.pk)
-        .values_list("hours_per_week", flat=True)
-        .first()
-    )
+    hours = getattr(group, "hours", None)
+    if hours is None and not hasattr(group, "hours"):
+        hours = (
+            TeachingLoad.objects.filter(group=group, subject=subject.pk)
+            .values_list("hours_per_week", flat=True)
+            .first()
+        )
 
     # columns: the lesson's own, plus any (work type, part) that holds a mark
     marked = defaultdict(set)
