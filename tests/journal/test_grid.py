@@ -233,14 +233,15 @@ def test_grid_query_count_does_not_grow_with_students(client, people, journal, a
     types, the roster (enrolments ∪ memberships ∪ curricula), marks, attendance, period
     marks: 10, with 2 students or 27. The session is in the cache."""
     client.force_login(people.teacher)
-    client.get(course_url(people))  # warm the session
+    url = course_url(people)
+    client.get(url)  # warm the session
 
     def count():
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
         with CaptureQueriesContext(connection) as ctx:
-            assert client.get(course_url(people)).status_code == 200
+            assert client.get(url).status_code == 200
         return len(ctx)
 
     few = count()
