@@ -68,7 +68,15 @@ def _week_context(request, monday: dt.date) -> dict:
     }
 
 
-REASON_CHOICES = [("", gettext_lazy("— not set —")), *AbsenceReason.Reason.choices]
+# a day's cell: short names, "—" for none (choosing it removes the day's reason)
+CELL_CHOICES = [
+    ("", "—"),
+    (AbsenceReason.Reason.ILLNESS, AbsenceReason.Reason.ILLNESS.label),
+    (AbsenceReason.Reason.VALID, gettext_lazy("excused")),
+    (AbsenceReason.Reason.INVALID, gettext_lazy("unexcused")),
+]
+# the range form: a reason first (a sick note is the common case), removal said in words
+RANGE_CHOICES = [*AbsenceReason.Reason.choices, ("", gettext_lazy("— remove the reasons —"))]
 
 
 class ReasonForm(forms.Form):
@@ -87,7 +95,7 @@ class ReasonForm(forms.Form):
     date_to = forms.DateField(
         required=False, label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    reason = forms.ChoiceField(choices=REASON_CHOICES, required=False, label=gettext_lazy("Reason"))
+    reason = forms.ChoiceField(choices=RANGE_CHOICES, required=False, label=gettext_lazy("Reason"))
     note = forms.CharField(
         max_length=300,
         required=False,
@@ -176,7 +184,7 @@ def _attendance_page(request, school_class, monday, form=None, status=200):
     if form is None:
         form = ReasonForm(
             school_class=school_class,
-            initial={"date_from": min(context["today"], week.sunday)},
+            initial={"date_from": min(context["today"], week.sunday), "reason": "illness"},
         )
     return render(
         request,
@@ -187,7 +195,7 @@ def _attendance_page(request, school_class, monday, form=None, status=200):
             "week": week,
             "form": form,
             "students": [row.student for row in week.rows],
-            "reason_choices": REASON_CHOICES,
+            "reason_choices": CELL_CHOICES,
         },
         status=status,
     )
@@ -245,7 +253,7 @@ def absence_reason(request, class_id):
                 "row": week.rows[0] if week.rows else None,
                 "school_class": school_class,
                 "monday": monday,
-                "reason_choices": REASON_CHOICES,
+                "reason_choices": CELL_CHOICES,
                 "error": error,
                 "error_day": form.cleaned_data.get("date_from"),
                 "saved": error is None,

@@ -16,6 +16,7 @@ from journal.services.cells import attendance_set
 from schedule.models import AcademicYear
 
 from .. import factories as f
+from ..browser.conftest import browser, page  # noqa: F401 (fixtures of the browser test)
 from .test_absence_reason_set import MON, TUE, mark_absent
 
 WED = dt.date(2026, 10, 7)
@@ -481,3 +482,59 @@ def test_r_att_3_page_query_count_does_not_grow_with_students(
     with CaptureQueriesContext(connection) as many:
         client.get(page_url(people))
     assert len(many) == len(few)
+
+
+# ------------------------------------------------------------------ in a browser
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_r_att_3_class_teacher_records_reasons_in_a_browser(
+    live_server,
+    page,  # noqa: F811 (the browser tests' fixture, imported above)
+    people,
+    journal,
+):
+    """The class teacher opens his class's attendance, picks a reason in a day's cell (saved
+    by htmx, the row's totals follow), enters a sick note for a range, and is refused a
+    range reaching into the future with a message."""
+    mark_absent(people, MON)
+    mark_absent(people, TUE)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_login", "classteacher")
+    page.fill("#id_password", "secret-pass-123")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/s/lyceum/")
+    page.goto(f"{live_server.url}{url('journal_attendance_classes', people)}")
+    page.wait_for_selector("[data-testid=attendance]")  # straight to his one class
+    page.goto(f"{live_server.url}{page_url(people, week='2026-10-05')}")
+    row = f"#student-{people.student_record.pk}"
+    assert "н\xa01" in page.inner_text(f"{row} td[data-day='2026-10-05'] summary")
+    page.select_option("[aria-label='Причина пропуска: Родителев Степан, 05.10.2026']", "illness")
+    page.wait_for_selector(f"{row} td[data-day='2026-10-05'] .saved")
+    assert page.inner_text(f"{row} td.num >> nth=0") == "1"  # one lesson missed, valid
+    assert page.inner_text(f"{row} td.num >> nth=2") == "1"  # Tuesday's still without
+    assert AbsenceReason.objects.get().reason == "illness"
+
+    form = "[data-testid=range-form]"
+    page.select_option(f"{form} select[name=student]", label="Родителев Степан")
+    page.fill(f"{form} input[name=date_from]", "2026-10-06")
+    page.fill(f"{form} input[name=date_to]", "2026-10-09")
+    page.select_option(f"{form} select[name=reason]", "valid")
+    page.fill(f"{form} input[name=note]", "заявление родителей")
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_selector(".messages .success")
+    assert "указана за 4 учебных дня" in page.inner_text(".messages")
+    assert (
+        page.input_value("[aria-label='Причина пропуска: Родителев Степан, 05.10.2026']")
+        == "illness"
+    )
+    assert page.inner_text(f"{row} td.num >> nth=0") == "2"
+
+    page.fill(f"{form} input[name=date_from]", "2026-10-12")
+    page.fill(f"{form} input[name=date_to]", "2027-01-15")
+    page.select_option(f"{form} select[name=student]", label="Родителев Степан")
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_selector(".messages .error")
+    assert "15.01.2027 — позже сегодняшнего дня" in page.inner_text(".messages")
+    assert AbsenceReason.objects.count() == 5
