@@ -10,6 +10,7 @@ import datetime as dt
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -242,15 +243,22 @@ def absence_reason(request, class_id):
         status = 400
         error = " ".join(str(e) for errors in form.errors.values() for e in errors)
 
-    if request.htmx and form.is_bound and "student" in form.cleaned_data:
-        week = selectors.class_week(
-            school_class, monday, today, student_id=form.cleaned_data["student"].pk
+    if request.htmx:
+        student = form.cleaned_data.get("student")
+        week_rows = (
+            selectors.class_week(school_class, monday, today, student_id=student.pk).rows
+            if student is not None
+            else []
         )
+        if not week_rows:
+            # no row of the page to answer with: 204 keeps the page as it is after a save,
+            # 422 lets the page's script say the value was not saved
+            return HttpResponse(error or "", status=422 if error else 204)
         return render(
             request,
             "journal/_attendance_row.html",
             {
-                "row": week.rows[0] if week.rows else None,
+                "row": week_rows[0],
                 "school_class": school_class,
                 "monday": monday,
                 "reason_choices": CELL_CHOICES,

@@ -111,6 +111,18 @@ def test_r_att_3_no_reason_ahead_of_time(people, journal):
     assert not JournalChange.objects.exists()
 
 
+def test_r_att_3_today_is_the_schools_local_day(people, journal):
+    """At 01:00 on Wednesday in Tomsk (still Tuesday in UTC and in Perm) Wednesday has come
+    for the lyceum; an hour before midnight it has not."""
+    wed = dt.date(2026, 10, 7)
+    with time_machine.travel(dt.datetime(2026, 10, 6, 16, 0, tzinfo=dt.UTC), tick=False):
+        with pytest.raises(Refusal) as refused:
+            reason_set(people, wed)  # 23:00 on Tuesday in Tomsk
+        assert refused.value.code == "future"
+    with time_machine.travel(dt.datetime(2026, 10, 6, 18, 0, tzinfo=dt.UTC), tick=False):
+        assert [r.date for r in reason_set(people, wed)] == [wed]
+
+
 def test_r_att_3_changing_the_reason_records_old_and_new(people, journal):
     mark_absent(people, MON)
     reason_set(people, MON, reason=AbsenceReason.Reason.INVALID)

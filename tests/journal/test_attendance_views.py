@@ -218,6 +218,19 @@ def test_r_att_3_htmx_refusal_shows_in_the_cell(client, people, journal):
     assert not AbsenceReason.objects.exists()
 
 
+def test_r_att_3_htmx_without_a_student_is_not_swapped_in(client, people, journal):
+    """A save the page has no row for answers 422: the page's script says it was not saved."""
+    client.force_login(people.class_teacher)
+    response = client.post(
+        reason_url(people),
+        {"student": people.sibling_record.pk, "date": "2026-10-05", "reason": "illness"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 422
+    assert "Выберите ученика класса." in html(response)
+    assert "<tr" not in html(response)
+
+
 def test_r_att_3_range_form_records_a_sick_note(client, people, journal):
     mark_absent(people, dt.date(2026, 9, 29))
     client.force_login(people.class_teacher)
