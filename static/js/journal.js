@@ -48,6 +48,10 @@
     focusCell(next || td);
   }
   function refocus(id) {
+    // the swap removed the focused cell: focus its replacement, unless the teacher has
+    // already moved on to another cell
+    var active = document.activeElement;
+    if (active && active !== document.body && active.closest && active.closest("td.cell, td.pcell")) return;
     var td = document.getElementById(id);
     if (td) focusCell(td);
   }
@@ -125,7 +129,7 @@
         e.stopPropagation();
         var v = input.value.trim(), c = comment ? comment.value : null;
         close();
-        var p = e.key === "Tab" ? save(td, v, c, v ? null : "clear") : save(td, v, c, v ? null : "clear");
+        var p = save(td, v, c, v ? null : "clear");
         if (p && p.then) p.then(function () {
           var now = document.getElementById(td.id);
           if (now) move(now, e.key === "Enter" ? 1 : 0, e.key === "Tab" ? (e.shiftKey ? -1 : 1) : 0);
