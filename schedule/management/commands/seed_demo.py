@@ -1192,7 +1192,11 @@ class SchoolBuilder:
 def schools_delete(ids: list[int]) -> None:
     """Delete schools with everything in them. The dated lessons and the timetable go
     first, each in one DELETE: the cascade from the school would read the RESTRICT
-    references of every lesson into memory (a million rows for 20 schools)."""
+    references of every lesson into memory (a million rows for 20 schools). The journal's
+    rows go before them: marks and attendance refer to lessons with RESTRICT."""
+    from journal.demo import journal_delete  # the journal builds on schedule, not back
+
+    journal_delete(ids)
     Lesson.objects.filter(school__in=ids).delete()
     TimetableEntry.objects.filter(school__in=ids).delete()
     School.objects.filter(pk__in=ids).delete()
@@ -1302,11 +1306,14 @@ class Command(BaseCommand):
         )
 
     def _build(self, options, started):
+        from journal.demo import journal_seed  # the journal builds on schedule, not back
+
         today = timezone.localdate()
         start_year = demo.year_start_for(today)
         password_hash = make_password(options["password"])
         totals = Totals()
         municipalities: dict[str, Municipality] = {}
+        built = []
         for index in range(options["schools"]):
             template = demo.TEMPLATES[index % len(demo.TEMPLATES)]
             if template.municipality not in municipalities:
@@ -1324,6 +1331,7 @@ class Command(BaseCommand):
                 password_hash=password_hash,
             )
             builder.build()
+            built.append(builder.school)
             totals.schools += 1
             totals.students += len(builder.kids)
             totals.users += builder.user_count
@@ -1341,6 +1349,7 @@ class Command(BaseCommand):
                     f"{builder.slug}: не нашлось места в расписании для {builder.unplaced} "
                     "уроков в неделю"
                 )
+        journal_seed(schools=built, seed=options["seed"], say=self._say)
         totals.users += self._build_coordinators(
             options["seed"], start_year, password_hash, municipalities
         )
