@@ -6,7 +6,8 @@
   in grades 10-11: 14 days).
 - A new absence or lateness is entered until `attendance_limit_days` after the lesson.
 - An existing value is changed or removed until the edit window closes (never, when the
-  school chose "never locked").
+  school chose "never locked"), or while new values may still be entered in the cell,
+  whichever is later: a teacher who may still enter an essay mark may also fix it.
 Past these, the cell is locked and a change needs a correction request a deputy approves."""
 
 import datetime as dt
@@ -19,7 +20,7 @@ from accounts.models import School, SchoolSettings, WorkType
 from schedule.models import Lesson
 
 
-@dataclass(frozen=True)
+@dataclass
 class Refusal(Exception):
     """A value the journal will not take, with the reason shown in the cell. `locked` ones
     can still be changed through a correction request."""
@@ -103,5 +104,7 @@ def write_check(
             raise _locked(entry_deadline, school)
         return
     deadline = edit_deadline(school, settings, lesson)
-    if deadline is not None and now >= deadline:
-        raise _locked(deadline, school)
+    if deadline is not None:
+        deadline = max(deadline, entry_deadline)
+        if now >= deadline:
+            raise _locked(deadline, school)

@@ -22,7 +22,7 @@ from ..permissions import can_edit_lesson
 from ..rules import Refusal
 
 
-@dataclass(frozen=True)
+@dataclass
 class Conflict(Exception):
     """The cell changed since the caller read it; `current` is what it holds now."""
 

@@ -15,7 +15,8 @@ from journal.services.corrections import correction_request_create
 from .. import factories as f
 from .conftest import lesson_on
 
-LOCKED = dt.datetime(2026, 10, 14, 3, 0, tzinfo=dt.UTC)
+# the edit window closes after 13 October, new marks after the 14th: locked from the 15th
+LOCKED = dt.datetime(2026, 10, 15, 3, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ from .. import factories as f
 from .conftest import lesson_on
 
 # Wednesday 14 October 2026, 10:00 in Tomsk: the edit window (7 days) of 6 October is over
-LOCKED = dt.datetime(2026, 10, 14, 3, 0, tzinfo=dt.UTC)
+# the edit window closes after 13 October, new marks after the 14th: locked from the 15th
+LOCKED = dt.datetime(2026, 10, 15, 3, 0, tzinfo=dt.UTC)
 # Saturday 10 October: 6 October's existing values are still editable, new absences not
 AFTER_ATTENDANCE_LIMIT = dt.datetime(2026, 10, 10, 3, 0, tzinfo=dt.UTC)
 
@@ -83,7 +84,7 @@ def test_r_mrk_6_approved_request_applies_the_change_in_the_deputys_name(
     assert change.teacher_id == people.teacher.pk  # the course's teacher, for the report
     request.refresh_from_db()
     assert (request.status, request.decided_by) == ("approved", people.deputy)
-    assert request.decided_at == dt.datetime(2026, 10, 14, 3, 0, tzinfo=dt.UTC)
+    assert request.decided_at == LOCKED
     assert chain_verify(people.lyceum.pk).intact
 
 
@@ -196,7 +197,7 @@ def test_r_mrk_6_only_a_deputy_or_the_director_decides(people, journal, answer, 
 
 def test_r_mrk_6_a_former_deputy_no_longer_decides(people, journal, answer, locked_mark):
     request = _ask(people, journal, answer)
-    people.deputy.memberships.filter(role=Role.DEPUTY).update(ends_on=dt.date(2026, 10, 13))
+    people.deputy.memberships.filter(role=Role.DEPUTY).update(ends_on=dt.date(2026, 10, 14))
     with pytest.raises(Refusal) as refused:
         correction_decide(actor=people.deputy, request=request, approve=True)
     assert refused.value.code == "forbidden"
