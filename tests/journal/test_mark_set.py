@@ -131,9 +131,9 @@ def test_r_mrk_5_current_marks_close_after_the_schools_limit(people, journal, an
     with time_machine.travel(dt.datetime(2026, 10, 14, 16, 59, tzinfo=dt.UTC), tick=False):
         assert mark_set(**kwargs, value="4").value == "4"
     Mark.objects.all().delete()
-    with time_machine.travel(dt.datetime(2026, 10, 14, 17, 0, tzinfo=dt.UTC), tick=False):
-        with pytest.raises(Refusal) as refused:
-            mark_set(**kwargs, value="4")
+    midnight = dt.datetime(2026, 10, 14, 17, 0, tzinfo=dt.UTC)
+    with time_machine.travel(midnight, tick=False), pytest.raises(Refusal) as refused:
+        mark_set(**kwargs, value="4")
     assert refused.value.locked
 
 
