@@ -150,6 +150,7 @@ class Row:
     averages: Averages
     period_mark: PeriodMark | None
     minimum: int
+    has_control_work: bool = False
     warnings: list[str] = field(default_factory=list)
 
 
@@ -248,6 +249,7 @@ def course_grid(
 
     by_cell = {(m.lesson_id, m.work_type_id, m.part, m.student_id): m for m in marks}
     marks_by_student = defaultdict(list)
+    with_control = {m.student_id for m in marks if work_types[m.work_type_id].is_control}
     for mark in marks:
         if mark.points is not None:
             marks_by_student[mark.student_id].append(
@@ -289,6 +291,7 @@ def course_grid(
                 averages=averages_compute(marks_by_student[student.pk], settings),
                 period_mark=period_marks.get(student.pk),
                 minimum=minimum,
+                has_control_work=student.pk in with_control,
             )
         )
     months: list[tuple[dt.date, int]] = []

@@ -140,7 +140,7 @@ def journal_course(request, group_id: int, subject_id: int):
             averages=row.averages,
             value=row.period_mark.value if row.period_mark else "",
             minimum=row.minimum,
-            has_control_work=None,
+            has_control_work=row.has_control_work,
         )
     return render(
         request,

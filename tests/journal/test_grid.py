@@ -258,3 +258,54 @@ def test_grid_query_count_does_not_grow_with_students(client, people, journal, a
             expected=None,
         )
     assert count() == few
+
+
+def test_r_fin_2_period_mark_in_the_grid_replaces_a_failing_mark(client, people, journal):
+    from journal.models import PeriodMark
+
+    client.force_login(people.teacher)
+    url = reverse(
+        "journal_period_cell",
+        args=["lyceum", people.class_5a.groups.get(is_whole_class=True).pk, people.maths.pk],
+    )
+    response = client.post(
+        url,
+        {
+            "period": journal.quarters[0].pk,
+            "student": people.student_record.pk,
+            "token": "",
+            "value": "2",
+        },
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert PeriodMark.objects.get().value == "а/з"
+    html = response.content.decode()
+    assert f'id="pm-{people.student_record.pk}"' in html and "а/з" in html
+
+
+def test_r_fin_3_grid_warns_of_too_few_marks_and_no_control_work(client, people, journal):
+    client.force_login(people.teacher)
+    grid = client.get(course_url(people)).context["grid"]
+    row = grid.rows[0]
+    assert row.minimum == 7  # 5 hours a week
+    assert any("7" in w for w in row.warnings)
+    assert not row.has_control_work
+
+
+def test_r_role_3_class_teacher_reads_period_cells_but_cannot_set_them(client, people, journal):
+    client.force_login(people.class_teacher)
+    response = client.get(course_url(people))
+    assert not response.context["can_set_period_marks"]
+    url = reverse(
+        "journal_period_cell",
+        args=["lyceum", people.class_5a.groups.get(is_whole_class=True).pk, people.maths.pk],
+    )
+    data = {"period": journal.quarters[0].pk, "student": people.student_record.pk, "value": "5"}
+    response = client.post(url, data, headers={"HX-Request": "true"})
+    assert 'data-testid="cell-error"' in response.content.decode()
+    from journal.models import PeriodMark
+
+    assert not PeriodMark.objects.exists()
+    client.force_login(people.parent)
+    assert client.post(url, data).status_code == 403
