@@ -63,12 +63,10 @@ from . import demo_topics, values
 from .models import (
     AbsenceReason,
     Attendance,
-    ChainHead,
     CorrectionRequest,
     CoursePlan,
     FinalKind,
     HomeworkFile,
-    JournalChange,
     LessonRecord,
     Mark,
     PeriodMark,
@@ -562,7 +560,9 @@ def _sqlite_converter(field):
 
 def journal_delete(school_ids: list[int]) -> None:
     """Everything of the journal in these schools, before their lessons and students go:
-    marks and attendance refer to lessons with RESTRICT. One DELETE a table."""
+    marks and attendance refer to lessons with RESTRICT. One DELETE a table. The history
+    stays (append-only, with plain ids: it outlives what it describes); the chain's head
+    goes with the school."""
     if not school_ids:
         return
     quote = connection.ops.quote_name
@@ -578,14 +578,10 @@ def journal_delete(school_ids: list[int]) -> None:
             CoursePlan,
             PeriodMark,
             AbsenceReason,
-            JournalChange,
-            ChainHead,
         ):
-            # every one of them has a school_id column (JournalChange a plain one)
-            cursor.execute(
-                f"DELETE FROM {quote(model._meta.db_table)} WHERE school_id IN ({marks})",
-                school_ids,
-            )
+            table = quote(model._meta.db_table)
+            column = quote(model._meta.get_field("school").column)
+            cursor.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", school_ids)
 
 
 # the tables written here, in the order they are written

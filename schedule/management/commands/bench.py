@@ -128,8 +128,16 @@ def section_lessons(options: Options) -> list[Row]:
     return rows
 
 
+def section_journal(options: Options) -> list[Row]:
+    """The teacher's journal page and a mark's save (issue 4): see journal/bench.py."""
+    from journal.bench import section_journal  # the journal builds on schedule, not back
+
+    return section_journal(options)
+
+
 SECTIONS: dict[str, Callable[[Options], list[Row]]] = {
     "lessons": section_lessons,
+    "journal": section_journal,
 }
 
 
