@@ -16,7 +16,6 @@ from journal.services.cells import attendance_set
 from schedule.models import AcademicYear
 
 from .. import factories as f
-from ..browser.conftest import browser, page  # noqa: F401 (fixtures of the browser test)
 from .test_absence_reason_set import MON, TUE, mark_absent
 
 WED = dt.date(2026, 10, 7)
@@ -504,7 +503,7 @@ def test_r_att_3_page_query_count_does_not_grow_with_students(
 @pytest.mark.django_db(transaction=True)
 def test_r_att_3_class_teacher_records_reasons_in_a_browser(
     live_server,
-    page,  # noqa: F811 (the browser tests' fixture, imported above)
+    page,
     people,
     journal,
 ):

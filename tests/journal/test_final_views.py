@@ -16,7 +16,6 @@ from journal.services.cells import token
 from schedule.models import Group
 
 from .. import factories as f
-from ..browser.conftest import browser, page  # noqa: F401 (fixtures of the browser test)
 from .conftest import lesson_on
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -319,7 +318,7 @@ def test_r_fin_1_students_of_the_course_over_the_year(people, journal, whole_5a)
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_r_fin_1_teacher_sets_period_marks_in_a_browser(live_server, page, people, journal):  # noqa: F811
+def test_r_fin_1_teacher_sets_period_marks_in_a_browser(live_server, page, people, journal):
     """The teacher types a quarter mark and tabs on: the cell saves by htmx, the year's
     suggestion follows out of band; a 2 comes back as а/з with the notice; a value outside
     the scale is refused in its cell; after a reload the marks are there."""

@@ -159,7 +159,7 @@ def test_r_mrk_6_bad_filters_are_said_and_show_nothing(client, people, changes):
 def test_r_mrk_6_the_deputys_approval_is_found_under_him_and_the_teacher(
     client, people, journal, answer, changes
 ):
-    with time_machine.travel(dt.datetime(2026, 10, 14, 3, 0, tzinfo=dt.UTC), tick=False):
+    with time_machine.travel(dt.datetime(2026, 10, 15, 3, 0, tzinfo=dt.UTC), tick=False):
         request = correction_request_create(
             actor=people.teacher,
             kind="mark",
