@@ -254,6 +254,9 @@ def plan_build(
                     entries.append(check)
         if title and grade > 1:
             block = _control_block(style, grade, title, controls + 1, rng)
+            for entry in block:
+                if numbered and not entry.control:
+                    entry.para = para  # revision and analysis: the section's paragraphs
             if block:
                 controls += 1
                 entries += block
@@ -303,11 +306,15 @@ def _homework(
         exercises = "№ " + ", ".join(map(str, numbers))
         if grade <= 4:
             return f"Учебник с. {page}, {exercises}", f"с. {page}", exercises
+        if not para:
+            return f"{exercises} (с. {page})", f"с. {page}", exercises
         return f"§{para}, {exercises}", f"с. {page}–{page + 2}", exercises
     if kind == "geometry":
         q = max(1, para * 2 - 1)
         a = 40 + count * 6 + rng.randint(0, 3)
         exercises = f"№ {a}, {a + 2}"
+        if not para:
+            return f"Задачи {a}, {a + 2}", f"с. {page}", exercises
         return (
             f"п. {para}, вопросы {q}–{q + 2} на с. {page}, задачи {a}, {a + 2}",
             f"с. {page}",
@@ -316,6 +323,8 @@ def _homework(
     if kind == "russian":
         if grade <= 4:
             return f"Учебник с. {page}, упр. {first}", f"с. {page}", f"упр. {first}"
+        if not para:
+            return f"Упр. {first}", f"с. {page}", f"упр. {first}"
         if rng.random() < 0.25:
             return (
                 f"§{para}, выучить правило на с. {page}, упр. {first}",
@@ -358,13 +367,17 @@ def _homework(
         )
     if kind == "physics":
         a = max(1, para)
+        if not para:
+            return f"Задачи на с. {page}, № 1–3", f"с. {page}", "№ 1–3"
         return f"§{para}, упр. {a} (1, 2)", f"с. {page}–{page + 3}", f"упр. {a} (1, 2)"
     if kind == "chemistry":
         a = rng.randint(1, 4)
+        if not para:
+            return f"Упр. {a}–{a + 2} на с. {page}", f"с. {page}", f"упр. {a}–{a + 2}"
         return (
             f"§{para}, упр. {a}–{a + 2} на с. {page + 4}",
             f"с. {page}–{page + 4}",
-            (f"упр. {a}–{a + 2}"),
+            f"упр. {a}–{a + 2}",
         )
     if kind == "kazakh":
         return f"{page}-бет, {first}-жаттығу", f"{page}-бет", f"{first}-жаттығу"
@@ -979,11 +992,12 @@ class _SchoolJournal:
         self.totals.plans = len(plans)
         rows = []
         type_id = self._type_id
-        for plan, entries in zip(plans, self.items_of, strict=True):
+        for course, plan, entries in zip(self.courses, plans, self.items_of, strict=True):
+            sign = STYLES.get(course.subject.name, GENERIC_STYLE).sign
             for number, entry in enumerate(entries, 1):
                 homework = ""
-                if entry.para and not entry.control:
-                    homework = f"§{entry.para}" if "§" in entry.topic else f"п. {entry.para}"
+                if entry.para and not entry.control and sign:
+                    homework = f"{sign}{entry.para}" if sign == "§" else f"{sign} {entry.para}"
                 rows.append(
                     (
                         self.school.pk, plan.pk, number, entry.topic[:500], entry.hours,
@@ -1054,7 +1068,7 @@ class _SchoolJournal:
                     item_ids[index] if index is not None else None,
                     not (day >= recent and rng.random() < 0.04),
                     homework[0], homework[1][:100], homework[2][:100],
-                    json.dumps([c.pk for c in columns]), acting, written,
+                    json.dumps([c.id for c in columns]), acting, written,
                 )
             )  # fmt: skip
 
@@ -1133,7 +1147,7 @@ class _SchoolJournal:
             bias, spread = MARK_BIAS[kind]
             x = levels[student] + gauss(bias, spread)
             parts = (x, x - 0.3 + gauss(0, 0.6)) if work_type.double_mark else (x,)
-            weight = self.weights[work_type.pk]
+            weight = self.weights[work_type.id]
             for part, x in enumerate(parts, 1):
                 if pass_fail:
                     value, points = (values.PASS if x >= 2.5 else values.FAIL), None
@@ -1145,7 +1159,7 @@ class _SchoolJournal:
                     comment = choice(COMMENTS[points])
                 append(
                     (
-                        school_id, lesson, student, work_type.pk, part, value, points, comment,
+                        school_id, lesson, student, work_type.id, part, value, points, comment,
                         at, acting, at, acting, 1,
                     )
                 )  # fmt: skip
