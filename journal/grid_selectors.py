@@ -152,6 +152,7 @@ class Row:
     minimum: int
     has_control_work: bool = False
     warnings: list[str] = field(default_factory=list)
+    cells_html: str = ""
 
 
 @dataclass

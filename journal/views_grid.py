@@ -7,7 +7,8 @@ cell is a link to a small form page, so the journal works through plain forms to
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Subquery
-from django.http import Http404
+from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -21,6 +22,14 @@ from schedule.selectors import current_year
 
 from . import values
 from .averages import accumulation_minimum, period_mark_warnings
+from .grid_html import (
+    CellUrls,
+    PeriodCellContext,
+    averages_html,
+    cell_html,
+    period_cell_html,
+    row_html,
+)
 from .grid_selectors import Cell, Column, course_grid, student_period_averages
 from .history import request_ip
 from .models import Attendance, FinalKind, Mark, PeriodMark
@@ -135,6 +144,14 @@ def journal_course(request, group_id: int, subject_id: int):
     editable = _editable_lessons(grid, request.user, group.teaches)
     for column in grid.columns:
         column.editable = column.lesson.pk in editable
+    urls = CellUrls(school.slug)
+    can_set_period_marks = bool(group.teaches and not subject.no_attestation)
+    period_shared = PeriodCellContext(
+        reverse("journal_period_cell", args=[school.slug, group.pk, subject.pk]),
+        period.pk,
+        get_token(request),
+        can_set_period_marks,
+    )
     for row in grid.rows:
         row.warnings = period_mark_warnings(
             averages=row.averages,
@@ -142,6 +159,7 @@ def journal_course(request, group_id: int, subject_id: int):
             minimum=row.minimum,
             has_control_work=row.has_control_work,
         )
+        row.html = row_html(row, urls, period_shared)
     return render(
         request,
         "journal/course.html",
@@ -153,7 +171,7 @@ def journal_course(request, group_id: int, subject_id: int):
             "period": period,
             "editable": editable,
             "can_edit": bool(editable),
-            "can_set_period_marks": group.teaches and not subject.no_attestation,
+            "can_set_period_marks": can_set_period_marks,
             "scale_hint": values.scale_hint(school.settings.mark_scale),
             "grade_one": school.settings.grade_one_without_marks and group.school_class.grade == 1,
         },
@@ -303,15 +321,18 @@ def journal_cell(request, lesson_id: int):
         if period
         else None
     )
+    urls = CellUrls(school.slug)
     return render(
         request,
         "journal/_cell_response.html",
         {
             "cell": cell,
-            "lesson": lesson,
-            "editable": True,
-            "averages": averages,
-            "siblings": _siblings(request, lesson, student, cell),
+            "cell_html": cell_html(cell, urls, editable=True),
+            "siblings_html": [
+                cell_html(sibling, urls, editable=True, oob=True)
+                for sibling in _siblings(request, lesson, student, cell)
+            ],
+            "averages_html": averages_html(student.pk, averages, oob=True) if averages else "",
         },
     )
 
@@ -404,27 +425,22 @@ def journal_period_cell(request, group_id: int, subject_id: int):
         settings=school.settings,
     )
     minimum = accumulation_minimum(school.settings, group.hours)
-    return render(
-        request,
-        "journal/_period_cell.html",
-        {
-            "student": student,
-            "period": period,
-            "period_mark": period_mark,
-            "group": group,
-            "subject": subject,
-            "can_set_period_marks": True,
-            "oob": True,
-            "error": error,
-            "notices": notices,
-            "warnings": period_mark_warnings(
-                averages=averages,
-                value=period_mark.value if period_mark else "",
-                minimum=minimum,
-                has_control_work=None,
-            ),
-        },
+    warnings = period_mark_warnings(
+        averages=averages,
+        value=period_mark.value if period_mark else "",
+        minimum=minimum,
+        has_control_work=None,
     )
+    shared = PeriodCellContext(
+        reverse("journal_period_cell", args=[school.slug, group.pk, subject.pk]),
+        period.pk,
+        get_token(request),
+        can_set=True,
+    )
+    html = period_cell_html(
+        shared, student.pk, period_mark, warnings, error=error, notices=notices, oob=True
+    )
+    return HttpResponse(html)
 
 
 urlpatterns = [
