@@ -57,7 +57,8 @@ def cell_html(cell: Cell, urls: CellUrls, *, editable: bool, oob: bool = False) 
         if column.first and attendance is not None:
             kind = attendance.kind
             title = escape(str(attendance.get_kind_display()))
-            content += f'<span class="att {kind}" title="{title}">{ATTENDANCE_LETTERS.get(kind, "")}</span>'
+            letter = ATTENDANCE_LETTERS.get(kind, "")
+            content += f'<span class="att {kind}" title="{title}">{letter}</span>'
         if mark is not None:
             title = f' title="{escape(mark.comment)}"' if mark.comment else ""
             points = mark.points if mark.points is not None else "x"
