@@ -315,6 +315,37 @@ def course_grid(
     )
 
 
+def lesson_period_averages(*, lesson: Lesson, student_id: int, settings) -> Averages | None:
+    """A row's averages after one of its cells changed: the student's marks of the course
+    in the reporting period (of his class's grade) that contains the lesson. One query."""
+    from django.db.models import Subquery
+    from django.db.models.functions import Coalesce
+
+    from schedule.models import GradeLevel, PeriodKind
+
+    school_class = lesson.school_class
+    kind = GradeLevel.objects.filter(
+        school=school_class.school_id, year=school_class.year_id, grade=school_class.grade
+    ).values("period_kind")[:1]
+    period = ReportingPeriod.objects.filter(
+        school=school_class.school_id,
+        year=school_class.year_id,
+        starts_on__lte=lesson.date,
+        ends_on__gte=lesson.date,
+    ).filter(kind=Coalesce(Subquery(kind), Value(PeriodKind.QUARTER)))
+    pairs = list(
+        Mark.objects.filter(
+            student=student_id,
+            lesson__group=lesson.group_id,
+            lesson__subject=lesson.subject_id,
+            lesson__date__gte=Subquery(period.values("starts_on")[:1]),
+            lesson__date__lte=Subquery(period.values("ends_on")[:1]),
+            points__isnull=False,
+        ).values_list("points", "work_type__weight")
+    )
+    return averages_compute(pairs, settings)
+
+
 def student_period_averages(
     *, lesson: Lesson, student_id: int, period: ReportingPeriod, settings
 ) -> Averages:

@@ -30,7 +30,13 @@ from .grid_html import (
     period_cell_html,
     row_html,
 )
-from .grid_selectors import Cell, Column, course_grid, student_period_averages
+from .grid_selectors import (
+    Cell,
+    Column,
+    course_grid,
+    lesson_period_averages,
+    student_period_averages,
+)
 from .history import request_ip
 from .models import Attendance, FinalKind, Mark, PeriodMark
 from .permissions import READ_ALL_ROLES
@@ -200,31 +206,41 @@ def _cell_objects(request, lesson_id: int, data):
     return lesson, student, work_type, part
 
 
-def _period_of(lesson: Lesson):
-    periods = grade_periods(lesson.school_class)
-    return next((p for p in periods if p.starts_on <= lesson.date <= p.ends_on), None)
+UNKNOWN = object()
 
 
-def _cell_context(lesson, student, work_type, part, first, *, error="", locked=False, tried=""):
-    """The cell as it is now, with the other cells of its lesson for that student (they
-    show the same attendance) and the row's averages."""
-    mark_rows = {
-        (m.work_type_id, m.part): m
-        for m in Mark.objects.filter(lesson=lesson, student=student).select_related("work_type")
-    }
-    attendance = Attendance.objects.filter(lesson=lesson, student=student).first()
-    column = Column(lesson, work_type, part, first=first, last=False)
-    cell = Cell(
-        column=column,
+def _cell_context(
+    lesson,
+    student,
+    work_type,
+    part,
+    first,
+    *,
+    mark=UNKNOWN,
+    attendance=UNKNOWN,
+    error="",
+    locked=False,
+    tried="",
+):
+    """The cell as it is now; what a service has just returned is not read again."""
+    if mark is UNKNOWN:
+        mark = Mark.objects.filter(
+            lesson=lesson, student=student, work_type=work_type, part=part
+        ).first()
+    if attendance is UNKNOWN:
+        attendance = (
+            Attendance.objects.filter(lesson=lesson, student=student).first() if first else None
+        )
+    return Cell(
+        column=Column(lesson, work_type, part, first=first, last=False),
         student=student,
         active=True,
-        mark=mark_rows.get((work_type.pk, part)),
+        mark=mark,
         attendance=attendance,
         error=error,
         locked_error=locked,
         value_tried=tried,
     )
-    return cell
 
 
 @require_http_methods(["GET", "POST"])
@@ -251,10 +267,11 @@ def journal_cell(request, lesson_id: int):
     comment = data.get("comment", "")
     text = values.normalise(raw)
     error, locked = "", False
+    known: dict = {}
     try:
         if data.get("op") == "clear":
             if data.get("mark_token"):
-                mark_set(
+                known["mark"] = mark_set(
                     actor=request.user,
                     lesson=lesson,
                     student=student,
@@ -265,7 +282,7 @@ def journal_cell(request, lesson_id: int):
                     ip=request_ip(request),
                 )
             else:
-                attendance_set(
+                known["attendance"] = attendance_set(
                     actor=request.user,
                     lesson=lesson,
                     student=student,
@@ -275,7 +292,7 @@ def journal_cell(request, lesson_id: int):
                 )
         elif text in values.ABSENT_LETTERS or text in values.LATE_LETTERS:
             kind = Attendance.Kind.ABSENT if text in values.ABSENT_LETTERS else Attendance.Kind.LATE
-            attendance_set(
+            known["attendance"] = attendance_set(
                 actor=request.user,
                 lesson=lesson,
                 student=student,
@@ -284,7 +301,7 @@ def journal_cell(request, lesson_id: int):
                 ip=request_ip(request),
             )
         else:
-            mark_set(
+            known["mark"] = mark_set(
                 actor=request.user,
                 lesson=lesson,
                 student=student,
@@ -296,9 +313,9 @@ def journal_cell(request, lesson_id: int):
                 ip=request_ip(request),
             )
     except Refusal as refusal:
-        error, locked = refusal.message, refusal.locked
+        error, locked, known = refusal.message, refusal.locked, {}
     except Conflict as conflict:
-        error = conflict.message
+        error, known = conflict.message, {}
     if not request.htmx:
         if error:
             messages.error(request, error)
@@ -312,14 +329,10 @@ def journal_cell(request, lesson_id: int):
         error=error,
         locked=locked,
         tried=raw,
+        **known,
     )
-    period = _period_of(lesson)
-    averages = (
-        student_period_averages(
-            lesson=lesson, student_id=student.pk, period=period, settings=school.settings
-        )
-        if period
-        else None
+    averages = lesson_period_averages(
+        lesson=lesson, student_id=student.pk, settings=school.settings
     )
     urls = CellUrls(school.slug)
     return render(
@@ -330,7 +343,10 @@ def journal_cell(request, lesson_id: int):
             "cell_html": cell_html(cell, urls, editable=True),
             "siblings_html": [
                 cell_html(sibling, urls, editable=True, oob=True)
-                for sibling in _siblings(request, lesson, student, cell)
+                # the lesson's other cells show the attendance only a letter changes
+                for sibling in (
+                    _siblings(request, lesson, student, cell) if "attendance" in known else ()
+                )
             ],
             "averages_html": averages_html(student.pk, averages, oob=True) if averages else "",
         },
