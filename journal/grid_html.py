@@ -176,3 +176,40 @@ def row_html(row, urls: CellUrls, period_shared: PeriodCellContext) -> SafeStrin
         f"{averages_html(student.pk, row.averages)}"
         f"{period_cell_html(period_shared, student.pk, row.period_mark, row.warnings)}</tr>"
     )
+
+
+def header_rows_html(columns, school_slug: str) -> SafeString:
+    """The day row and the work-type row of the grid's head."""
+    lesson_url = reverse("journal_lesson", args=[school_slug, 0]).replace("/0/", "/{}/")
+    no_topic = escape(_("no topic yet"))
+    replacement = escape(_("replacement"))
+    weight = escape(_("weight"))
+    days, types = [], []
+    for column in columns:
+        lesson, work_type = column.lesson, column.work_type
+        if column.first:
+            record = _record(lesson)
+            topic = escape(record.topic) if record is not None and record.topic else no_topic
+            cancelled = " cancelled" if lesson.is_cancelled else ""
+            sub = f'<sup title="{replacement}">з</sup>' if lesson.substitute_id else ""
+            days.append(
+                f'<th class="day{cancelled}" colspan="{column.span}" '
+                f'data-lesson-head="{lesson.pk}"><a href="{lesson_url.format(lesson.pk)}" '
+                f'title="{topic}">{lesson.date:%d}</a>{sub}</th>'
+            )
+        name = escape(work_type.name)
+        part = str(column.part) if work_type.double_mark else ""
+        first = " first" if column.first else ""
+        types.append(
+            f'<th class="wt{first}" title="{name} ({weight} {escape(localize(work_type.weight))})">'
+            f"{escape(work_type.name[:3])}{part}</th>"
+        )
+    return mark_safe(  # noqa: S308  every value escaped
+        f"<tr>{''.join(days)}</tr><tr>{''.join(types)}</tr>"
+    )
+
+
+def _record(lesson):
+    """The record select_related found, or None, without raising for lessons that have
+    none (and without a query for lessons read without it)."""
+    return lesson._state.fields_cache.get("record")

@@ -27,6 +27,7 @@ from .grid_html import (
     PeriodCellContext,
     averages_html,
     cell_html,
+    header_rows_html,
     period_cell_html,
     row_html,
 )
@@ -173,6 +174,7 @@ def journal_course(request, group_id: int, subject_id: int):
             "group": group,
             "subject": subject,
             "grid": grid,
+            "header_rows": header_rows_html(grid.columns, school.slug),
             "periods": periods,
             "period": period,
             "editable": editable,

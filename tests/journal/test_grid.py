@@ -309,3 +309,15 @@ def test_r_role_3_class_teacher_reads_period_cells_but_cannot_set_them(client, p
     assert not PeriodMark.objects.exists()
     client.force_login(people.parent)
     assert client.post(url, data).status_code == 403
+
+
+def test_r_les_1_grid_head_links_each_lesson_with_its_topic(client, people, journal):
+    from journal.models import LessonRecord
+
+    monday = lesson_on(people, dt.date(2026, 10, 5))
+    LessonRecord.objects.create(school=people.lyceum, lesson=monday, topic="Десятичные дроби")
+    client.force_login(people.teacher)
+    html = client.get(course_url(people)).content.decode()
+    lesson_url = reverse("journal_lesson", args=["lyceum", monday.pk])
+    assert f'<a href="{lesson_url}" title="Десятичные дроби">05</a>' in html
+    assert "тема не записана" in html  # lessons without a record
