@@ -119,7 +119,7 @@ class Column:
         return f"{self.lesson.pk}-{self.work_type.pk}-{self.part}"
 
 
-@dataclass
+@dataclass(slots=True)
 class Cell:
     column: Column
     student: Student
@@ -267,21 +267,23 @@ def course_grid(
         key=lambda s: (s.last_name, s.first_name, s.middle_name, s.pk),
     )
     rows = []
-    active_on = {}
+    # a thousand cells: read each column's keys once, not per student
+    keys = [(c, c.lesson.pk, c.work_type.pk, c.part, c.lesson.date) for c in columns]
     for number, student in enumerate(students, start=1):
+        student_id = student.pk
+        active_on: dict[int, bool] = {}
         cells = []
-        for column in columns:
-            lesson = column.lesson
-            key = (lesson.pk, student.pk)
-            if key not in active_on:
-                active_on[key] = roster.in_course(student.pk, lesson.date)
+        for column, lesson_id, work_type_id, part, day in keys:
+            active = active_on.get(lesson_id)
+            if active is None:
+                active = active_on[lesson_id] = roster.in_course(student_id, day)
             cells.append(
                 Cell(
-                    column=column,
-                    student=student,
-                    active=active_on[key],
-                    mark=by_cell.get((lesson.pk, column.work_type.pk, column.part, student.pk)),
-                    attendance=attendance.get(key),
+                    column,
+                    student,
+                    active,
+                    by_cell.get((lesson_id, work_type_id, part, student_id)),
+                    attendance.get((lesson_id, student_id)),
                 )
             )
         rows.append(
