@@ -263,7 +263,7 @@ def section_journal(options: Options) -> list[Row]:
         client = Client()
         client.force_login(teacher)
         rows += _page_rows(client, school, group, subject, period)
-        rows += _save_rows(client, school, group, subject, teacher, period)
+        rows += _save_rows(client, school, group, subject, teacher)
     if not options.keep:
         bench_school_delete(SLUG)
     return rows
@@ -296,7 +296,7 @@ def _page_rows(client, school, group, subject, period) -> list[Row]:
     ]
 
 
-def _save_rows(client, school, group, subject, teacher, period) -> list[Row]:
+def _save_rows(client, school, group, subject, teacher) -> list[Row]:
     """One mark of the latest lesson held, changed back and forth between two values (each
     save a real change, with its history entry): by the service and by the cell's POST."""
     now = timezone.now()
@@ -308,7 +308,9 @@ def _save_rows(client, school, group, subject, teacher, period) -> list[Row]:
             lesson__date__lte=school.today(),
             points__isnull=False,
         )
-        .select_related("lesson__school_class", "lesson__subject", "lesson__group", "work_type")
+        .select_related(
+            "lesson__school_class", "lesson__subject", "lesson__group", "work_type", "student"
+        )
         .order_by("-lesson__date", "-lesson__starts_at", "pk")
         .first()
     )
@@ -318,8 +320,9 @@ def _save_rows(client, school, group, subject, teacher, period) -> list[Row]:
         return [Row("journal: mark save (no mark to change)", NOT_AVAILABLE, "", GOAL_SAVE)]
     lesson, student, work_type = mark.lesson, mark.student, mark.work_type
     lesson.school = school
-    values = ["4", "5"] if mark.value != "4" else ["5", "3"]
-    turn = {"n": 0}
+    # two values, neither the current one: every save changes the cell
+    values = [v for v in ("4", "5", "3") if v != mark.value][:2]
+    turn = {"n": -1}
 
     def value() -> str:
         turn["n"] += 1
