@@ -70,10 +70,12 @@ def course_roster(group: Group, subject_id: int, start: dt.date, end: dt.date) -
     names = ("student__last_name", "student__first_name", "student__middle_name")
 
     def rows(qs, kind: str):
+        # no ORDER BY: SQLite refuses one inside a compound statement
         return (
             qs.filter(_overlap(start, end))
             .annotate(source=Value(kind))
             .values_list("source", *fields, *names)
+            .order_by()
         )
 
     parts = [rows(Enrolment.objects.filter(school_class=group.school_class_id), "e")]

@@ -18,8 +18,10 @@ class LessonRecord(SchoolOwned):
     it (shown for the *next* lesson of the course, R-LES-2) and the work types of its mark
     columns. A lesson without a record has the school's first work type as its one column."""
 
+    # the lesson is the key: a one-to-one field's own unique index would not start with
+    # the school (R-TEN-1, Citus-ready)
     lesson = models.OneToOneField(
-        Lesson, models.CASCADE, related_name="record", verbose_name=_("lesson")
+        Lesson, models.CASCADE, primary_key=True, related_name="record", verbose_name=_("lesson")
     )
     topic = models.CharField(_("topic"), max_length=500, blank=True)
     plan_item = models.ForeignKey(
@@ -81,8 +83,11 @@ class Mark(SchoolOwned):
     """A current mark (R-MRK-1..3) in one cell: lesson × student × work type × part. A work
     type with two marks (R-MRK-2) has parts 1 (content) and 2 (literacy)."""
 
+    # school and student need no index of their own: the unique cell and mark_by_student
+    # start with them, and every index is paid for on each mark saved
+    school = models.ForeignKey(School, models.CASCADE, db_index=False, verbose_name=_("school"))
     lesson = models.ForeignKey(Lesson, models.RESTRICT, related_name="marks")
-    student = models.ForeignKey(Student, models.RESTRICT, related_name="marks")
+    student = models.ForeignKey(Student, models.RESTRICT, db_index=False, related_name="marks")
     work_type = models.ForeignKey(WorkType, models.RESTRICT, related_name="marks")
     part = models.PositiveSmallIntegerField(_("part"), default=1)
     value = models.CharField(_("mark"), max_length=4)
@@ -123,8 +128,9 @@ class Attendance(SchoolOwned):
         ABSENT = "absent", _("absent")
         LATE = "late", _("late")
 
+    school = models.ForeignKey(School, models.CASCADE, db_index=False, verbose_name=_("school"))
     lesson = models.ForeignKey(Lesson, models.RESTRICT, related_name="attendance")
-    student = models.ForeignKey(Student, models.RESTRICT, related_name="attendance")
+    student = models.ForeignKey(Student, models.RESTRICT, db_index=False, related_name="attendance")
     kind = models.CharField(_("kind"), max_length=6, choices=Kind)
     created_at = models.DateTimeField(_("entered at"))
     created_by = models.ForeignKey(User, models.RESTRICT, related_name="+")

@@ -45,7 +45,7 @@ def lesson_conducted(lesson: Lesson, now: dt.datetime | None = None) -> bool:
 def record_token(record: LessonRecord | None) -> str:
     """What the lesson's details were when read: a digest of what the form edits, so that
     any change by someone else (in the same second, too) gives another token."""
-    if record is None or record.pk is None:
+    if record is None or record._state.adding:
         return ""
     content = "\x1f".join(
         str(v)
@@ -228,7 +228,7 @@ def lesson_record_save(
     record.homework_exercises = homework_exercises
     record.work_type_ids = ids
     record.updated_by = actor
-    record.save()
+    record.save(force_insert=record._state.adding)
 
     for kind, old, new in (
         (JournalChange.Subject.TOPIC, old_topic, topic),
