@@ -167,8 +167,8 @@ def raw_sql(school_id: int, group, subject_id: int, period: ReportingPeriod) -> 
     queries = [
         (
             f"SELECT l.id, l.date, l.number, l.starts_at, l.teacher_id, l.substitute_id, "
-            f"l.is_cancelled, r.lesson_id, r.topic, r.topic_confirmed, r.homework, r.homework_pages, "
-            f"r.homework_exercises, r.work_type_ids FROM {table[Lesson]} l "
+            f"l.is_cancelled, r.lesson_id, r.topic, r.topic_confirmed, r.homework, "
+            f"r.homework_pages, r.homework_exercises, r.work_type_ids FROM {table[Lesson]} l "
             f"LEFT JOIN {table[LessonRecord]} r ON r.lesson_id = l.id "
             "WHERE l.group_id = %s AND l.subject_id = %s AND l.date BETWEEN %s AND %s "
             "ORDER BY l.date, l.starts_at, l.id",
