@@ -321,3 +321,36 @@ def test_r_les_1_grid_head_links_each_lesson_with_its_topic(client, people, jour
     lesson_url = reverse("journal_lesson", args=["lyceum", monday.pk])
     assert f'<a href="{lesson_url}" title="Десятичные дроби">05</a>' in html
     assert "тема не записана" in html  # lessons without a record
+
+
+def test_cell_and_period_cell_refuse_foreign_ids_wrong_roles_and_methods(
+    client, people, journal, answer
+):
+    whole = people.class_5a.groups.get(is_whole_class=True)
+    period_url = reverse("journal_period_cell", args=["lyceum", whole.pk, people.maths.pk])
+    index_url = reverse("journal_index", args=["lyceum"])
+    client.force_login(people.teacher)
+    assert client.get(period_url).status_code == 405
+    assert client.put(index_url).status_code == 405
+    # a student id of another school is a 404, not a save
+    stranger = f.student_make(
+        people.gymnasium,
+        f.class_make(people.gymnasium, people.gymnasium.academic_years.get(), 5, "А"),
+        "Чужой",
+    )
+    response = post_cell(client, journal.maths_today, stranger, answer, "5")
+    assert response.status_code == 404
+    for user in (people.parent, people.student):
+        client.force_login(user)
+        assert client.get(index_url).status_code == 403
+        assert (
+            post_cell(client, journal.maths_today, people.student_record, answer, "5").status_code
+            == 403
+        )
+    client.force_login(people.outsider)
+    assert client.get(index_url).status_code == 404
+    assert (
+        post_cell(client, journal.maths_today, people.student_record, answer, "5").status_code
+        == 404
+    )
+    assert not Mark.objects.exists()
