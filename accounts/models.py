@@ -614,3 +614,55 @@ class ParentApplication(models.Model):
             raise ValidationError(_("The parent must be of this school."))
         if self.received_on and self.school_id and self.received_on > self.school.today():
             raise ValidationError({"received_on": _("An application cannot come from the future.")})
+
+
+class TrustedPerson(models.Model):
+    """R-ROLE-5: a parent lets a named person (a grandmother, a nanny) read one child's
+    diary until a date. The person's account has a `trusted` membership in the school for
+    as long as one of his grants there is in force; the parent may revoke it at any time.
+    The rows are the log: a revoked grant keeps who revoked it and when."""
+
+    school = models.ForeignKey(School, models.CASCADE, verbose_name=_("school"))
+    student = models.ForeignKey(
+        Student, models.CASCADE, related_name="trusted_persons", verbose_name=_("student")
+    )
+    parent = models.ForeignKey(
+        Parent, models.CASCADE, related_name="trusted_grants", verbose_name=_("parent")
+    )
+    user = models.ForeignKey(
+        User, models.CASCADE, related_name="trusted_grants", verbose_name=_("account")
+    )
+    full_name = models.CharField(_("full name"), max_length=300)
+    valid_until = models.DateField(_("valid until"))
+    granted_by = models.ForeignKey(
+        User, models.PROTECT, related_name="+", verbose_name=_("granted by")
+    )
+    granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
+    revoked_by = models.ForeignKey(
+        User, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("revoked by")
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("trusted person")
+        verbose_name_plural = _("trusted persons")
+        ordering = ["-granted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "student", "user"],
+                condition=Q(revoked_at__isnull=True),
+                name="trusted_one_open_grant",
+            ),
+            models.CheckConstraint(
+                name="trusted_revocation_complete",
+                condition=Q(revoked_at__isnull=True, revoked_by__isnull=True)
+                | Q(revoked_at__isnull=False, revoked_by__isnull=False),
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "valid_until"], name="trusted_by_user")]
+
+    def __str__(self):
+        return f"{self.full_name} → {self.student}"
+
+    def is_active_on(self, day: dt.date) -> bool:
+        return self.revoked_at is None and day <= self.valid_until

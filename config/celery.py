@@ -7,7 +7,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
 app = Celery("otmetka")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["config", "accounts"])
+app.autodiscover_tasks(["config", "accounts", "notifications"])
 
 # The one beat schedule of the project; each entry names the rule it serves.
 app.conf.beat_schedule = {

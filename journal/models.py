@@ -137,6 +137,17 @@ class Attendance(SchoolOwned):
     updated_at = models.DateTimeField(_("changed at"))
     updated_by = models.ForeignKey(User, models.RESTRICT, related_name="+")
     version = models.PositiveIntegerField(default=1)
+    # an absence pre-filled from a parent's notice (R-ATT-4) stays `pending` until the
+    # teacher confirms it at the lesson or removes it because the child came
+    notice = models.ForeignKey(
+        "AbsenceNotice",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="absences",
+        verbose_name=_("parent's notice"),
+    )
+    pending = models.BooleanField(_("awaiting the teacher"), default=False)
 
     class Meta:
         verbose_name = _("absence or lateness")
@@ -145,11 +156,58 @@ class Attendance(SchoolOwned):
             models.UniqueConstraint(
                 fields=["school", "lesson", "student"], name="attendance_unique_cell"
             ),
+            models.CheckConstraint(
+                name="attendance_pending_has_notice",
+                condition=Q(pending=False) | Q(notice__isnull=False, kind="absent"),
+            ),
         ]
         indexes = [models.Index(fields=["student", "lesson"], name="attendance_by_student")]
 
     def __str__(self):
         return self.get_kind_display()
+
+
+class AbsenceNotice(SchoolOwned):
+    """A parent's advance notice that the child will miss days or some lessons (R-ATT-4).
+    Filing it pre-fills pending absences at the lessons it covers; the class teacher sees
+    it on his attendance page and decides the reason of the days."""
+
+    class Reason(models.TextChoices):
+        ILLNESS = "illness", _("illness")
+        FAMILY = "family", _("family circumstances")
+        MEDICAL = "medical", _("doctor's appointment")
+        COMPETITION = "event", _("competition or olympiad")
+        OTHER = "other", _("other")
+
+    student = models.ForeignKey(Student, models.RESTRICT, related_name="absence_notices")
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"))
+    # empty: the whole days; otherwise the lesson numbers, e.g. "3,4"
+    lesson_numbers = models.CharField(_("lessons"), max_length=40, blank=True)
+    reason = models.CharField(_("reason"), max_length=8, choices=Reason)
+    comment = models.CharField(_("comment"), max_length=500, blank=True)
+    created_by = models.ForeignKey(User, models.RESTRICT, related_name="+")
+    created_at = models.DateTimeField(_("sent at"))
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("absence notice")
+        verbose_name_plural = _("absence notices")
+        constraints = [
+            models.CheckConstraint(
+                name="absence_notice_dates_ordered", condition=Q(ends_on__gte=models.F("starts_on"))
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["school", "student", "starts_on"], name="notice_by_student"),
+        ]
+
+    def __str__(self):
+        return f"{self.student} {self.starts_on:%d.%m}–{self.ends_on:%d.%m}"
+
+    @property
+    def numbers(self) -> set[int]:
+        return {int(n) for n in self.lesson_numbers.split(",") if n.strip()}
 
 
 class AbsenceReason(SchoolOwned):

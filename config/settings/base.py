@@ -29,6 +29,8 @@ INSTALLED_APPS = [
     "accounts",
     "schedule",
     "journal",
+    "diary",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -59,6 +61,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "accounts.context_processors.current_school",
+                "notifications.context_processors.unread",
             ],
         },
     },

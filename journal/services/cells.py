@@ -15,7 +15,7 @@ from accounts.models import Student, WorkType
 from schedule.models import Lesson
 from schedule.selectors import course_students_on
 
-from .. import rules, values
+from .. import rules, signals, values
 from ..history import chain_lock, change_record
 from ..models import Attendance, JournalChange, Mark
 from ..permissions import can_edit_lesson
@@ -201,6 +201,9 @@ def mark_set(
         student_id=student.pk,
         at=now,
     )
+    signals.mark_changed.send(
+        Mark, mark=result, lesson=lesson, student=student, action=action, old=old, actor=actor
+    )
     return result
 
 
@@ -287,5 +290,8 @@ def attendance_set(
         lesson=lesson,
         student_id=student.pk,
         at=now,
+    )
+    signals.attendance_changed.send(
+        Attendance, attendance=result, lesson=lesson, student=student, action=action, actor=actor
     )
     return result

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import WorkType
 from schedule.models import Lesson
 
-from .. import rules
+from .. import rules, signals
 from ..history import chain_lock, change_record
 from ..models import HomeworkFile, JournalChange, LessonRecord, Mark
 from ..permissions import can_edit_lesson
@@ -251,6 +251,8 @@ def lesson_record_save(
             lesson=lesson,
             at=now,
         )
+    if old_homework != new_homework and new_homework:
+        signals.homework_changed.send(LessonRecord, record=record, lesson=lesson, actor=actor)
     return record
 
 
