@@ -9,4 +9,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("schedule.urls")),
     path("", include("journal.urls")),
+    path("", include("diary.urls")),
+    path("", include("notifications.urls")),
 ]
