@@ -16,4 +16,10 @@ app.conf.beat_schedule = {
         "task": "accounts.tasks.sessions_clear_expired",
         "schedule": crontab(hour=3, minute=15),
     },
+    # R-NOT-5: a notification is a row first; e-mails whose task was lost (broker or worker
+    # down at the commit), that waited for quiet hours or for a retry go out within 5 minutes.
+    "notifications-email-sweep": {
+        "task": "notifications.tasks.notifications_email_sweep",
+        "schedule": crontab(minute="*/5"),
+    },
 }
