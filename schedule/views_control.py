@@ -4,7 +4,6 @@ read a class's schedule, students and parents read the student's own; days on wh
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import CLASS_TEACHER, school_view
 from accounts.models import LEADERSHIP_ROLES, STAFF_ROLES, Role, Student
+from accounts.permissions import can_read_student
 
 from . import control_selectors as control
 from . import selectors
@@ -218,14 +218,12 @@ def class_control_works(request, pk):
 
 
 def _get_student_for_reader(request, pk) -> Student:
-    """Staff read any student of the school; a student himself, and his parents, only his
-    own: another child's id is 404, as if it did not exist."""
-    students = Student.objects.filter(school=request.school)
-    if not request.access.is_staff:
-        students = students.filter(
-            Q(user=request.user) | Q(parent_links__parent__user=request.user)
-        ).distinct()
-    return get_object_or_404(students, pk=pk)
+    """Staff read any student of the school; a student himself, his parents and his trusted
+    persons (R-ROLE-5) only his own: another child's id is 404, as if it did not exist."""
+    student = get_object_or_404(Student, school=request.school, pk=pk)
+    if request.access.is_staff or can_read_student(request.user, student, request.school.today()):
+        return student
+    raise Http404
 
 
 @require_GET
@@ -233,7 +231,7 @@ def _get_student_for_reader(request, pk) -> Student:
 def student_control_works(request, student_pk):
     """The control works of the lessons the student attends (his subgroups only), with the
     days on which he has more of them than the school allows; printable."""
-    if not request.access.has_any(STAFF_ROLES | {Role.STUDENT, Role.PARENT}):
+    if not request.access.has_any(STAFF_ROLES | {Role.STUDENT, Role.PARENT, Role.TRUSTED}):
         raise PermissionDenied
     student = _get_student_for_reader(request, student_pk)
     today = request.school.today()

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.access import school_view
 from accounts.models import LEADERSHIP_ROLES, STAFF_ROLES, Role, Student
+from accounts.permissions import can_read_student
 
 from . import selectors
 from . import timetable_selectors as tts
@@ -55,14 +56,13 @@ def _require_staff(request) -> None:
 
 
 def _student_for_user(request, pk) -> Student:
-    """The student himself, his parent, or staff; anyone else gets 404, so that guessing
-    another child's id tells nothing (R-ROLE-2)."""
+    """The student himself, his parent, a trusted person he was granted to (R-ROLE-5), or
+    staff; anyone else gets 404, so that guessing another child's id tells nothing
+    (R-ROLE-2)."""
     student = get_object_or_404(Student, school=request.school, pk=pk)
     if request.access.has_any(STAFF_ROLES):
         return student
-    if student.user_id == request.user.pk:
-        return student
-    if student.parent_links.filter(parent__user=request.user).exists():
+    if can_read_student(request.user, student, request.school.today()):
         return student
     raise Http404
 

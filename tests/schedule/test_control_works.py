@@ -478,14 +478,16 @@ def test_r_tt_5_wrong_method(client, week):
 
 
 def test_r_tt_5_other_roles_see_no_students_schedule(client, week):
-    """A trusted person has no link to the student here; a monitoring member is not staff."""
+    """A trusted person without a grant for this student finds no such student (R-ROLE-5:
+    with a grant he reads it, tests/diary/test_access.py); a monitoring member is not
+    staff."""
     p = week
-    for role in ("trusted", "monitoring"):
+    for role, answer in (("trusted", 404), ("monitoring", 403)):
         user = f.UserFactory(username=f"someone-{role}")
         f.member(user, p.lyceum, role)
         client.force_login(user)
         address = url("student_control_works", p, p.student_record.pk)
-        assert client.get(address).status_code == 403
+        assert client.get(address).status_code == answer
         assert client.get(url("class_control_works", p, p.class_5a.pk)).status_code == 403
         html = page(client.get(url("control_works", p)))
         assert "В этой школе график контрольных работ вам недоступен." in html
