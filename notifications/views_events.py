@@ -112,10 +112,15 @@ class EventRow:
 
 
 def _month(raw: str | None, today: dt.date) -> dt.date:
+    """The first day of the month of `raw` (YYYY-MM, within a century of today), or of
+    today's month."""
     try:
-        return dt.datetime.strptime(raw or "", "%Y-%m").date()
+        month = dt.datetime.strptime(raw or "", "%Y-%m").date()
     except ValueError:
         return today.replace(day=1)
+    if abs(month.year - today.year) > 100:
+        return today.replace(day=1)
+    return month
 
 
 def _by_day(school: School, events, month: dt.date) -> list[tuple[dt.date, list[EventRow]]]:
