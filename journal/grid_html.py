@@ -16,6 +16,30 @@ from .grid_selectors import Cell
 ATTENDANCE_LETTERS = {"absent": "н", "late": "оп"}
 
 
+# a parent's pre-filled absence (R-ATT-4) until the teacher confirms or removes it
+PENDING_STYLE = "opacity:.75;font-style:italic;border-bottom:1px dashed currentColor"
+
+
+def _pending_title(attendance) -> str:
+    """«Заявлено родителем: <reason>», the reason when it was read with the row (the grid
+    reads it; a model instance only when its notice is loaded: no query per cell)."""
+    from .models import AbsenceNotice, Attendance
+
+    reason = getattr(attendance, "notice_reason", None)
+    if (
+        reason is None
+        and isinstance(attendance, Attendance)
+        and Attendance.notice.is_cached(attendance)
+        and attendance.notice is not None
+    ):
+        reason = attendance.notice.reason
+    if reason in AbsenceNotice.Reason.values:
+        return _("Reported by a parent: %(reason)s") % {
+            "reason": AbsenceNotice.Reason(reason).label
+        }
+    return _("Reported by a parent")
+
+
 class CellUrls:
     """URLs reversed once per page, not per cell."""
 
@@ -56,9 +80,16 @@ def cell_html(cell: Cell, urls: CellUrls, *, editable: bool, oob: bool = False) 
         content = ""
         if column.first and attendance is not None:
             kind = attendance.kind
-            title = escape(str(attendance.get_kind_display()))
             letter = ATTENDANCE_LETTERS.get(kind, "")
-            content += f'<span class="att {kind}" title="{title}">{letter}</span>'
+            if getattr(attendance, "pending", False):
+                title = escape(_pending_title(attendance))
+                content += (
+                    f'<span class="att {kind} pending" title="{title}" '
+                    f'style="{PENDING_STYLE}">{letter}</span>'
+                )
+            else:
+                title = escape(str(attendance.get_kind_display()))
+                content += f'<span class="att {kind}" title="{title}">{letter}</span>'
         if mark is not None:
             title = f' title="{escape(mark.comment)}"' if mark.comment else ""
             points = mark.points if mark.points is not None else "x"

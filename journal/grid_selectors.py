@@ -119,7 +119,12 @@ class GridMark:
 
 
 class GridAttendance:
-    __slots__ = ("pk", "lesson_id", "student_id", "kind", "version")
+    """An absence or lateness as the grid shows it; a pending one (a parent's notice,
+    R-ATT-4) carries the notice's reason."""
+
+    __slots__ = ("pk", "lesson_id", "student_id", "kind", "version", "pending", "notice_reason")
+    # the columns read for the slots, in order
+    FIELDS = ("pk", "lesson_id", "student_id", "kind", "version", "pending", "notice__reason")
 
     def __init__(self, *values):
         for name, value in zip(self.__slots__, values, strict=True):
@@ -240,7 +245,7 @@ def course_grid(
     attendance = {
         (row[1], row[2]): GridAttendance(*row)
         for row in Attendance.objects.filter(lesson__in=lesson_ids).values_list(
-            *GridAttendance.__slots__
+            *GridAttendance.FIELDS
         )
     }
     period_marks = {

@@ -25,6 +25,7 @@ from schedule.selectors import current_year
 from . import attendance_selectors as selectors
 from .history import request_ip
 from .models import AbsenceReason
+from .notice_selectors import class_notices
 from .rules import Refusal
 from .services.absence import MANAGE_ALL_ROLES, absence_reason_set
 
@@ -197,6 +198,9 @@ def _attendance_page(request, school_class, monday, form=None, status=200):
             "form": form,
             "students": [row.student for row in week.rows],
             "reason_choices": CELL_CHOICES,
+            # parents' advance notices of the week (R-ATT-4): the class teacher sets the
+            # days' reasons from them
+            "notices": list(class_notices(school_class, monday, week.sunday)),
         },
         status=status,
     )

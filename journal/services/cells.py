@@ -210,8 +210,21 @@ def mark_set(
 ATTENDANCE_TEXT = {Attendance.Kind.ABSENT: "н", Attendance.Kind.LATE: "оп"}
 
 
+# the history's words for a parent's notice (R-ATT-4); like «н», data in the school's
+# language, not interface text
+PENDING_TEXT = "н (по заявлению)"
+NOTICE_REASON = "заявление родителя"
+NOTICE_CONFIRMED = "заявление родителя подтверждено учителем"
+NOTICE_PRESENT = "заявление родителя: ученик присутствовал"
+
+
 def attendance_text(row: Attendance | None) -> str:
     return ATTENDANCE_TEXT.get(row.kind, "") if row is not None else ""
+
+
+def attendance_history_text(row: Attendance | None) -> str:
+    """As the history keeps it: a parent's pending absence is told from a teacher's."""
+    return PENDING_TEXT if row is not None and row.pending else attendance_text(row)
 
 
 @transaction.atomic
@@ -226,7 +239,9 @@ def attendance_set(
     reason: str = "",
     correction=None,
 ) -> Attendance | None:
-    """Mark a student absent or late at a lesson, or present again (empty `kind`)."""
+    """Mark a student absent or late at a lesson, or present again (empty `kind`). An
+    absence pre-filled from a parent's notice (pending, R-ATT-4) is confirmed by setting
+    it again, changed to a lateness, or removed when the child came."""
     school = lesson.school
     settings = school.settings
     now = timezone.now()
@@ -239,7 +254,8 @@ def attendance_set(
     current = Attendance.objects.filter(school=school, lesson=lesson, student=student).first()
     if expected is not None and token(current) != expected:
         raise Conflict(attendance_text(current), token(current))
-    if (current.kind if current else "") == kind:
+    pending = current is not None and current.pending
+    if (current.kind if current else "") == kind and not pending:
         return current
     if correction is None:
         rules.write_check(
@@ -253,7 +269,9 @@ def attendance_set(
     else:
         rules.lesson_open_check(school, lesson, now)
 
-    old = attendance_text(current)
+    old = attendance_history_text(current)
+    if pending and not reason:
+        reason = NOTICE_PRESENT if not kind else NOTICE_CONFIRMED
     if not kind:
         action, object_id = JournalChange.Action.DELETE, current.pk
         current.delete()
@@ -272,8 +290,9 @@ def attendance_set(
         action, object_id = JournalChange.Action.CREATE, result.pk
     else:
         current.kind, current.updated_at, current.updated_by = kind, now, actor
+        current.pending = False
         current.version += 1
-        current.save(update_fields=["kind", "updated_at", "updated_by", "version"])
+        current.save(update_fields=["kind", "pending", "updated_at", "updated_by", "version"])
         result = current
         action, object_id = JournalChange.Action.UPDATE, current.pk
     change_record(
