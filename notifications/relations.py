@@ -201,7 +201,6 @@ def _collect(user, school: School, today: dt.date, only=None) -> tuple[_Found, s
                 _("Administration"),
                 Contact(memberships[0].user, _staff_label(memberships[0].user, memberships)),
             )
-    if is_staff:
         for memberships in others.values():
             found.add(
                 (3,),
