@@ -35,6 +35,7 @@ from .models import (
     Role,
     School,
     SchoolSettings,
+    TrustedPerson,
     User,
     WorkType,
 )
@@ -124,6 +125,26 @@ class CredentialIssueAdmin(ReadOnlyLog, SchoolScopedAdmin, admin.ModelAdmin):
     search_fields = ("person_name", "user__username", "request_note")
     list_select_related = ("issued_by",)
     date_hierarchy = "issued_at"
+
+
+@admin.register(TrustedPerson, site=admin_site)
+class TrustedPersonAdmin(ReadOnlyLog, SchoolScopedAdmin, admin.ModelAdmin):
+    """R-ROLE-5: the persons parents let read a child's diary, with revocations; parents
+    give and revoke them in the diary, the school reads them here."""
+
+    list_display = (
+        "granted_at",
+        "full_name",
+        "user",
+        "student",
+        "parent",
+        "valid_until",
+        "revoked_at",
+        "revoked_by",
+    )
+    search_fields = ("full_name", "user__username", "user__email", "student__last_name")
+    list_select_related = ("user", "student", "parent", "revoked_by")
+    date_hierarchy = "granted_at"
 
 
 # ---------------------------------------------------------------- staff and users

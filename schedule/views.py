@@ -9,9 +9,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import CLASS_TEACHER, SchoolAccess, school_view
-from accounts.models import LEADERSHIP_ROLES, STAFF_ROLES, Role
+from accounts.models import LEADERSHIP_ROLES, STAFF_ROLES, Role, TrustedPerson
 from accounts.selectors import is_coordinator
 from accounts.services import MAX_ISSUE_BATCH, credentials_issue, parent_application_record
+from accounts.trusted import open_grants
 
 from . import selectors
 from .forms import ParentApplicationForm
@@ -46,6 +47,13 @@ def school_home(request):
         sections["staff"] = _people_with_roles(selectors.staff_on(school, today))
     if Role.PARENT in access.roles:
         sections["children"] = selectors.parent_children(school, user, today)
+    if Role.TRUSTED in access.roles:
+        # R-ROLE-5: the diaries parents opened to him, while the grants are in force
+        sections["shared_diaries"] = list(
+            TrustedPerson.objects.filter(open_grants(today), school=school, user=user)
+            .select_related("student")
+            .order_by("student__last_name", "student__first_name", "pk")
+        )
     if Role.STUDENT in access.roles:
         record = school.students.filter(user=user).first()
         if record is not None:
