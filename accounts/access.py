@@ -4,7 +4,8 @@ in (so outsiders cannot even learn it exists), 403 for a wrong role."""
 
 import datetime as dt
 import functools
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
@@ -22,6 +23,9 @@ class SchoolAccess:
     roles: frozenset[str]
     # the other schools where the user has a role today, for the school switcher
     other_schools: tuple = ()
+    # what other apps asked to read with the access (see `access_annotate`), e.g. unread
+    # counts for the header
+    extra: dict = field(default_factory=dict)
 
     @property
     def is_leadership(self) -> bool:
@@ -31,8 +35,23 @@ class SchoolAccess:
     def is_staff(self) -> bool:
         return bool(self.roles & STAFF_ROLES)
 
+    @property
+    def only_trusted(self) -> bool:
+        """A trusted person (R-ROLE-5) with no other role here: he reads a diary, no more."""
+        return self.roles == {Role.TRUSTED}
+
     def has_any(self, roles) -> bool:
         return bool(self.roles & set(roles))
+
+
+_annotations: list[Callable] = []
+
+
+def access_annotate(factory: Callable) -> None:
+    """Register `factory(user) -> {name: expression}`: expressions over OuterRef("school")
+    read in the access query itself, so that what every page shows (the header's unread
+    counts) costs no query of its own. Apps that accounts must not import register here."""
+    _annotations.append(factory)
 
 
 def _leads_on(user, day: dt.date) -> Exists:
@@ -61,7 +80,12 @@ def school_access(user, slug: str) -> SchoolAccess:
         .annotate(**{f"leads_{i}": _leads_on(user, day) for i, day in enumerate(days)})
         .order_by("school__short_name", "role")
     )
-    school, roles, others, leads = None, set(), {}, False
+    extra_names = []
+    for factory in _annotations:
+        expressions = factory(user)
+        extra_names += list(expressions)
+        memberships = memberships.annotate(**expressions)
+    school, roles, others, leads, extra = None, set(), {}, False, {}
     for membership in memberships:
         today = membership.school.today()
         if not membership.is_active_on(today):
@@ -70,13 +94,16 @@ def school_access(user, slug: str) -> SchoolAccess:
             school = membership.school
             roles.add(membership.role)
             leads = getattr(membership, f"leads_{days.index(today)}")
+            extra = {name: getattr(membership, name) for name in extra_names}
         else:
             others.setdefault(membership.school_id, membership.school)
     if school is None:
         raise Http404
     if Role.TEACHER in roles and leads:
         roles.add(CLASS_TEACHER)
-    return SchoolAccess(school=school, roles=frozenset(roles), other_schools=tuple(others.values()))
+    return SchoolAccess(
+        school=school, roles=frozenset(roles), other_schools=tuple(others.values()), extra=extra
+    )
 
 
 def school_view(*roles):

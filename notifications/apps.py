@@ -7,4 +7,9 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("communication")
 
     def ready(self):
+        from accounts.access import access_annotate
+
         from . import receivers  # noqa: F401  (connects to the journal's signals)
+        from .context_processors import unread_annotations
+
+        access_annotate(unread_annotations)

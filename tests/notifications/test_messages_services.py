@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Parent
 from journal.rules import Refusal
-from notifications.context_processors import unread_counts
+from accounts.access import school_access
 from notifications.models import (
     Kind,
     Message,
@@ -169,7 +169,7 @@ def test_r_not_4_a_reply_counts_unread_for_the_others_and_reading_clears_it(peop
     message_send(actor=people.class_teacher, thread=thread, body="И ещё одно.")
     assert member(thread, people.parent).unread == 2
     assert member(thread, messaging.father).unread == 2
-    assert unread_counts(people.parent, people.lyceum)["messages"] == 2
+    assert school_access(people.parent, people.lyceum.slug).extra["unread_messages"] == 2
 
     message_send(actor=people.parent, thread=thread, body="Спасибо!")
     assert member(thread, people.parent).unread == 0
@@ -182,7 +182,7 @@ def test_r_not_4_a_reply_counts_unread_for_the_others_and_reading_clears_it(peop
     thread_read(user=messaging.father, thread=thread)
     mine = member(thread, messaging.father)
     assert mine.unread == 0 and mine.last_read_at == timezone.now()
-    assert unread_counts(messaging.father, people.lyceum)["messages"] == 0
+    assert school_access(messaging.father, people.lyceum.slug).extra["unread_messages"] == 0
     # his message notifications are read with the thread; the others' are not
     assert not Notification.objects.filter(user=messaging.father, read_at__isnull=True).exists()
     assert Notification.objects.filter(user=people.class_teacher, read_at__isnull=True).count() == 1

@@ -156,16 +156,16 @@ def test_wrong_methods_are_405(client, people):
 def test_the_centre_costs_the_same_queries_whatever_the_number_of_notifications(
     client, people, django_assert_num_queries
 ):
-    """The user, the school with his roles, the count and the page of the paginator, the
-    unread count of the header: 5 (the session is in the cache)."""
+    """The user, the school with his roles and the header's unread counts (one query), the
+    count and the page of the paginator: 4 (the session is in the cache)."""
     make(people)
     client.force_login(people.parent)
     client.get(index_url())
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         assert client.get(index_url()).status_code == 200
     for n in range(40):
         make(people, title=f"Ещё {n}")
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         assert client.get(index_url()).status_code == 200
 
 
