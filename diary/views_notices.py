@@ -71,7 +71,7 @@ class NoticeForm(forms.Form):
         label=gettext_lazy("Comment"),
         max_length=500,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": 2, "style": "width:100%;box-sizing:border-box"}),
     )
 
     def clean(self):
