@@ -875,7 +875,7 @@ class _SchoolJournal:
             Attendance,
             [
                 "school", "lesson", "student", "kind", "created_at", "created_by",
-                "updated_at", "updated_by", "version",
+                "updated_at", "updated_by", "version", "pending",
             ],
             self.attendance,
         )  # fmt: skip
@@ -1134,7 +1134,9 @@ class _SchoolJournal:
         at = self._when(start, end, rng.uniform(1, 12), 0.1, rng)
         if at > self.now:
             at = max(start, self.now)
-        self.attendance.append((self.school_id, lesson, student, kind, at, acting, at, acting, 1))
+        self.attendance.append(
+            (self.school_id, lesson, student, kind, at, acting, at, acting, 1, False)
+        )
 
     def _emitter(self, course, levels, lesson, acting, period_id):
         """A function writing one student's mark(s) in a column of the lesson, if their
