@@ -130,9 +130,7 @@ def test_r_les_2_the_homework_due_agrees_with_the_journals_rule(people, journal,
 
     student = people.student_record
     days = diary_week(student, MON)
-    shown = {
-        item.lesson.pk: item.homework.text for day in days for item in day.lessons if item.homework
-    }
+    shown = {item.pk: item.homework.text for day in days for item in day.lessons if item.homework}
     lessons = list(student_lessons(student, MON, MON + dt.timedelta(days=5)))
     expected = {pk: record.homework for pk, record in homework_due(lessons).items()}
     assert shown == expected and len(shown) == 2

@@ -135,9 +135,18 @@ def section_journal(options: Options) -> list[Row]:
     return section_journal(options)
 
 
+def section_diary(options: Options) -> list[Row]:
+    """A parent's diary week, by the test client and through gunicorn (issue 5): see
+    diary/bench.py."""
+    from diary.bench import section_diary
+
+    return section_diary(options)
+
+
 SECTIONS: dict[str, Callable[[Options], list[Row]]] = {
     "lessons": section_lessons,
     "journal": section_journal,
+    "diary": section_diary,
 }
 
 
