@@ -50,7 +50,7 @@ def _due(now: dt.datetime) -> Q:
 
 def site_url() -> str:
     """The address the e-mail's links start with (settings.SITE_URL)."""
-    return getattr(settings, "SITE_URL", "http://localhost:8000").rstrip("/")
+    return settings.SITE_URL.rstrip("/")
 
 
 def email_message(row: Notification, connection=None) -> EmailMessage:

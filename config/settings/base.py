@@ -146,6 +146,8 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Отметка <noreply@otmetka.local>")
+# where e-mailed links (notifications, password resets) point: the public address of the site
+SITE_URL = env("SITE_URL", default="http://localhost:8000")
 
 # Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport, which needs
 # no broker server (the embedded default).
