@@ -179,13 +179,13 @@ def test_a_file_of_another_school_is_404(client, people, journal, homework_file)
     assert client.get(url).status_code == 404
 
 
-@pytest.mark.parametrize("name", [*DIARY[:3], "diary_index"])
-def test_diary_pages_answer_405_to_post(client, people, journal, name):
+@pytest.mark.parametrize("name", [*DIARY, "diary_index"])
+def test_diary_pages_answer_405_to_post(client, people, journal, homework_file, name):
     client.force_login(people.parent)
     if name == "diary_index":
         url = reverse(name, args=[people.lyceum.slug])
     else:
-        url = url_of(name, people, people.student_record.pk)
+        url = url_of(name, people, people.student_record.pk, homework_file.pk)
     assert client.post(url).status_code == 405
 
 
