@@ -54,7 +54,7 @@ def _current_class(field: str, today: dt.date) -> Subquery:
 def readable_children(user, today: dt.date, *, include_self: bool = False) -> QuerySet[Student]:
     """In every school: the students the user reads as a parent or as a trusted person with
     an open grant (and, with `include_self`, his own student records), each with its school
-    and, as `class_id`, `class_grade`, `class_letter`, `class_year_id`, the class he is in
+    and, as `class_id`, `class_grade`, `class_letter`, `class_year_id`, `class_teacher_id`, the class he is in
     on `today` (see _current_class). One query; for the child switcher and the access of
     the diary pages."""
     if user is None or not user.is_authenticated:
@@ -70,6 +70,7 @@ def readable_children(user, today: dt.date, *, include_self: bool = False) -> Qu
             class_grade=_current_class("school_class__grade", today),
             class_letter=_current_class("school_class__letter", today),
             class_year_id=_current_class("school_class__year_id", today),
+            class_teacher_id=_current_class("school_class__class_teacher_id", today),
         )
         .order_by("school__short_name", "last_name", "first_name", "middle_name", "pk")
     )

@@ -1,10 +1,13 @@
-"""A parent reads the diary on a phone (R-NFR-4, R-ROLE-2): logs in, chooses his child,
-goes to a week, opens a mark's comment by tapping it (no JavaScript of ours: <details>),
-switches to his other child; nothing is wider than a 360 px screen."""
+"""A parent reads the diary on a phone (R-NFR-4, R-ROLE-2, R-NOT-4): logs in, chooses his
+child, goes to a week, opens a mark's comment by tapping it (no JavaScript of ours:
+<details>), switches to his other child and back, writes to the class teacher from the
+diary; the class teacher sees the message unread. Nothing is wider than a 360 px screen."""
 
 import datetime as dt
 
 import pytest
+
+from notifications.models import Message
 
 from .conftest import attendance_make, lesson_on, mark_make
 
@@ -57,3 +60,32 @@ def test_r_nfr_4_a_parent_reads_the_week_on_a_phone_and_switches_child(
         page.click(f".diary-tabs >> text={tab}")
         page.wait_for_selector("[data-testid=period-picker]")
         assert no_sideways_scroll(page), tab
+
+    # back to the first child, and a message to his class teacher from the diary
+    page.click("[data-testid=child-switcher] >> text=Родителев Степан")
+    page.wait_for_url(f"{live_server.url}/s/lyceum/diary/{people.student_record.pk}/**")
+    page.click("[data-testid=write-class-teacher]")
+    page.wait_for_selector("[data-testid=new-form]")
+    assert no_sideways_scroll(page)
+    chosen = page.eval_on_selector("#id_recipient", "s => s.options[s.selectedIndex].text")
+    assert "Классова" in chosen
+    page.fill("#id_subject", "Пропуск в пятницу")
+    page.fill("#id_body", "Степан в пятницу будет у врача.")
+    page.click("[data-testid=new-form] button[type=submit]")
+    page.wait_for_selector("[data-testid=reply-form]")
+    message = Message.objects.get()
+    assert message.author == people.parent and message.thread.student == people.student_record
+
+    # the class teacher, on his phone, sees it unread in the header and in the list
+    page.context.clear_cookies()
+    page.goto(f"{live_server.url}/s/lyceum/")
+    page.fill("#id_login", "classteacher")
+    page.fill("#id_password", "secret-pass-123")
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=sections]")
+    assert page.inner_text("[data-testid=unread-messages]") == "1"
+    page.click("[data-testid=nav-messages]")
+    row = page.locator("[data-testid=thread]")
+    assert row.locator("[data-testid=unread]").inner_text() == "1"
+    assert "Пропуск в пятницу" in row.inner_text()
+    assert no_sideways_scroll(page)
