@@ -9,9 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.access import school_access
 from accounts.models import Parent
 from journal.rules import Refusal
-from accounts.access import school_access
 from notifications.models import (
     Kind,
     Message,
