@@ -54,9 +54,9 @@ def _current_class(field: str, today: dt.date) -> Subquery:
 def readable_children(user, today: dt.date, *, include_self: bool = False) -> QuerySet[Student]:
     """In every school: the students the user reads as a parent or as a trusted person with
     an open grant (and, with `include_self`, his own student records), each with its school
-    and, as `class_id`, `class_grade`, `class_letter`, `class_year_id`, `class_teacher_id`, the class he is in
-    on `today` (see _current_class). One query; for the child switcher and the access of
-    the diary pages."""
+    and, as `class_id`, `class_grade`, `class_letter`, `class_year_id`, `class_teacher_id`,
+    the class he is in on `today` (see _current_class). One query; for the child switcher
+    and the access of the diary pages."""
     if user is None or not user.is_authenticated:
         return Student.objects.none()
     reads = _is_parent_of(user) | _is_trusted_for(user, today)
