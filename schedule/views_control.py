@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import CLASS_TEACHER, school_view
 from accounts.models import LEADERSHIP_ROLES, STAFF_ROLES, Role, Student
-from accounts.permissions import can_read_student
+from accounts.permissions import can_read_student, readable_children
 
 from . import control_selectors as control
 from . import selectors
@@ -63,8 +63,13 @@ def control_works(request):
     own = school.students.filter(user=user).first() if Role.STUDENT in roles else None
     if roles == {Role.STUDENT} and own is not None:
         return redirect("student_control_works", school.slug, own.pk)
-    children = list(selectors.parent_children(school, user, today)) if Role.PARENT in roles else []
-    if roles == {Role.PARENT} and len(children) == 1:
+    readers = {Role.PARENT, Role.TRUSTED}
+    children = (
+        [s for s in readable_children(user, today) if s.school_id == school.pk]
+        if roles & readers
+        else []
+    )
+    if roles <= readers and len(children) == 1:
         return redirect("student_control_works", school.slug, children[0].pk)
     year = selectors.current_year(school, today)
     classes = control.year_classes(school, year) if access.is_staff and year else None
