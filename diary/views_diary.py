@@ -10,13 +10,14 @@ child of another school, is 404 (diary/access.py)."""
 
 import datetime as dt
 
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts.access import school_view
+from config.files import private_file_response
 from journal.models import HomeworkFile
 from schedule.control_selectors import grade_periods, period_pick
 from schedule.models import AcademicYear
@@ -213,14 +214,7 @@ def diary_homework_file(request, student_id: int, file_id: int):
     lesson = attached.record.lesson
     if not student_lessons(student, lesson.date, lesson.date).filter(pk=lesson.pk).exists():
         raise Http404
-    try:
-        handle = attached.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(handle, as_attachment=True, filename=attached.name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file_response(attached.file, attached.name)
 
 
 urlpatterns = [

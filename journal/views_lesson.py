@@ -13,7 +13,6 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import school_view
 from accounts.models import Role
+from config.files import private_file_response
 from schedule.control_selectors import grade_periods
 from schedule.models import Lesson
 
@@ -302,14 +302,7 @@ def journal_lesson_file(request, lesson_id: int, file_id: int):
     attached = get_object_or_404(
         HomeworkFile, school=request.school, record__lesson=access.lesson, pk=file_id
     )
-    try:
-        handle = attached.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(handle, as_attachment=True, filename=attached.name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file_response(attached.file, attached.name)
 
 
 urlpatterns = [

@@ -10,7 +10,6 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.access import school_view
 from accounts.models import STAFF_ROLES
+from config.files import private_file_response
 from journal.rules import Refusal
 from schedule.models import SchoolClass
 
@@ -223,14 +223,7 @@ def messages_attachment(request, pk: int):
         pk=pk,
         message__thread__members__user=request.user,
     )
-    try:
-        handle = attached.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(handle, as_attachment=True, filename=attached.name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file_response(attached.file, attached.name)
 
 
 # ------------------------------------------------------------------ a whole class's parents

@@ -11,13 +11,13 @@ fill of the plan may replace it."""
 
 import datetime as dt
 import hashlib
-import os
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import WorkType
+from config.files import upload_name
 from schedule.models import Lesson
 
 from .. import rules, signals
@@ -256,16 +256,6 @@ def lesson_record_save(
     return record
 
 
-def _file_name(name: str) -> str:
-    """The name the user sees: the last part of the path, at most 200 characters, the
-    extension kept."""
-    name = os.path.basename((name or "").replace("\\", "/")).strip() or "file"
-    if len(name) > 200:
-        stem, ext = os.path.splitext(name)
-        name = stem[: 200 - len(ext[:20])] + ext[:20]
-    return name
-
-
 @transaction.atomic
 def homework_file_add(*, actor, lesson: Lesson, upload, ip: str | None = None) -> HomeworkFile:
     """Attach a file to the homework given at the lesson (R-LES-2), at most 10 MB."""
@@ -293,7 +283,7 @@ def homework_file_add(*, actor, lesson: Lesson, upload, ip: str | None = None) -
             _("A lesson's homework has at most %(count)s files.") % {"count": HOMEWORK_FILES_MAX},
             "invalid",
         )
-    name = _file_name(upload.name)
+    name = upload_name(upload.name)
     attached = HomeworkFile(
         school=school, record=record, name=name, size=upload.size, uploaded_by=actor
     )

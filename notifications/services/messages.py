@@ -7,7 +7,6 @@ the unread counters and the notifications (R-NOT-5) of the other members. A stor
 whose row is not written is removed again."""
 
 import datetime as dt
-import os
 from collections.abc import Iterable, Sequence
 
 from django.core.files.base import File
@@ -19,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import LEADERSHIP_ROLES, Membership, ParentLink, Role, School, Student
+from config.files import upload_name
 from journal.rules import Refusal
 from schedule.models import Enrolment, SchoolClass, TeachingLoad
 
@@ -30,16 +30,6 @@ ATTACHMENTS_MAX = 5
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 SUBJECT_MAX = 200
 BODY_MAX = 10_000
-
-
-def _file_name(name: str) -> str:
-    """The name the user sees: the last part of the path, at most 200 characters, the
-    extension kept."""
-    name = os.path.basename((name or "").replace("\\", "/")).strip() or "file"
-    if len(name) > 200:
-        stem, ext = os.path.splitext(name)
-        name = stem[: 200 - len(ext[:20])] + ext[:20]
-    return name
 
 
 def files_check(files: Sequence) -> list:
@@ -91,7 +81,7 @@ class _Stored:
     def save(self, school_id: int, message_id: int, upload) -> str:
         upload.seek(0)
         name = default_storage.save(
-            f"messages/{school_id}/{message_id}/{_file_name(upload.name)}", File(upload)
+            f"messages/{school_id}/{message_id}/{upload_name(upload.name)}", File(upload)
         )
         self.names.append(name)
         return name
@@ -114,7 +104,7 @@ def _attachments(messages: list[Message], files: list, stored: _Stored) -> None:
                 school_id=message.school_id,
                 message=message,
                 file=name,
-                name=_file_name(upload.name),
+                name=upload_name(upload.name),
                 size=upload.size,
             )
             for message in messages
