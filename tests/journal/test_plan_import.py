@@ -232,6 +232,11 @@ def test_r_plan_1_confirm_needs_the_token_of_this_course(client, people, journal
     assert client.post(url(people), {"token": "forged"}).status_code == 400
 
 
+def sheet_values(content: bytes) -> list[tuple]:
+    book = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
+    return [row for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)]
+
+
 def test_r_plan_1_the_sample_files_import_cleanly(client, people, journal):
     client.force_login(people.teacher)
     for kind in ("csv", "xlsx"):
@@ -240,7 +245,10 @@ def test_r_plan_1_the_sample_files_import_cleanly(client, people, journal):
         )
         assert response.status_code == 200
         content = b"".join(response.streaming_content)
-        assert content == sample_file(kind)
+        if kind == "csv":
+            assert content == sample_file(kind)
+        else:  # a workbook carries the second it was written: compare the cells
+            assert sheet_values(content) == sheet_values(sample_file(kind))
         checked = preview(client, people, SimpleUploadedFile(f"sample.{kind}", content))
         assert checked.status_code == 200
         assert checked.context["result"].ok, errors(checked)
