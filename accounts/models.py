@@ -86,6 +86,16 @@ class School(models.Model):
         return timezone.localtime(moment, self.tz)
 
 
+WEEKDAY_CHOICES = [
+    (0, _("Monday")),
+    (1, _("Tuesday")),
+    (2, _("Wednesday")),
+    (3, _("Thursday")),
+    (4, _("Friday")),
+    (5, _("Saturday")),
+]
+
+
 class SchoolSettings(models.Model):
     """What a school may configure, with the regulation defaults (R-TEN-3)."""
 
@@ -190,16 +200,75 @@ class SchoolSettings(models.Model):
     )
     # R-NOT-1
     parent_report_weekday = models.PositiveSmallIntegerField(
-        _("weekly parent report day"),
-        default=4,
-        choices=[
-            (0, _("Monday")),
-            (1, _("Tuesday")),
-            (2, _("Wednesday")),
-            (3, _("Thursday")),
-            (4, _("Friday")),
-            (5, _("Saturday")),
-        ],
+        _("weekly parent report day"), default=4, choices=WEEKDAY_CHOICES
+    )
+    # The deadline jobs (R-ATT-1, R-ATT-3, R-ATT-5, R-MRK-5, R-LES-2, R-MRK-8, R-NOT-1..3,
+    # R-FIN-1): each can be switched off; every time is the school's local time (R-TEN-2).
+    first_lesson_reminders = models.BooleanField(
+        _("remind the first lesson's teacher to mark attendance"), default=True
+    )
+    first_lesson_escalation_minutes = models.PositiveSmallIntegerField(
+        _("tell the deputy when attendance is still not marked after, minutes"),
+        default=30,
+        validators=[MinValueValidator(5), MaxValueValidator(240)],
+    )
+    absence_reason_reminders = models.BooleanField(
+        _("remind the class teacher of absences without a reason"), default=True
+    )
+    absence_digest = models.BooleanField(
+        _("send the class teacher the day's absences and parents' notices"), default=True
+    )
+    absence_digest_time = models.TimeField(
+        _("the day's absences are sent at"), default=dt.time(14, 0)
+    )
+    lesson_content_reminders = models.BooleanField(
+        _("remind teachers of lessons without topic, attendance or homework"), default=True
+    )
+    deputy_morning_time = models.TimeField(
+        _("the deputy gets yesterday's unfilled lessons at"), default=dt.time(8, 0)
+    )
+    reconciliation_reminders = models.BooleanField(
+        _("remind class teachers of the Monday reconciliation"), default=True
+    )
+    parent_reports = models.BooleanField(_("send the weekly parent report"), default=True)
+    parent_report_time = models.TimeField(
+        _("the weekly parent report is sent at"), default=dt.time(15, 0)
+    )
+    print_batches = models.BooleanField(
+        _("collect printed reports for parents without electronic access monthly"),
+        default=True,
+    )
+    failing_reports = models.BooleanField(
+        _("send the weekly list of failing students"), default=True
+    )
+    failing_report_weekday = models.PositiveSmallIntegerField(
+        _("failing students are reported on"), default=4, choices=WEEKDAY_CHOICES
+    )
+    failing_report_time = models.TimeField(
+        _("failing students are reported at"), default=dt.time(15, 30)
+    )
+    failing_average_below = models.DecimalField(
+        _("failing: the period's weighted average so far is below"),
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("2.50"),
+        validators=[MinValueValidator(0), MaxValueValidator(5)],
+        help_text=_("0 turns this rule off."),
+    )
+    failing_recent_marks = models.PositiveSmallIntegerField(
+        _("failing: unsatisfactory marks in the last 7 days, at least"),
+        default=2,
+        validators=[MaxValueValidator(20)],
+        help_text=_("0 turns this rule off."),
+    )
+    forecast_notices = models.BooleanField(
+        _("send the forecast of period marks before the period ends"), default=True
+    )
+    period_marks_reminders = models.BooleanField(
+        _("remind of missing period marks after the period ends"), default=True
+    )
+    period_notices_time = models.TimeField(
+        _("forecasts and period mark reminders are sent at"), default=dt.time(12, 0)
     )
     # R-TT-5
     max_control_works_per_day = models.PositiveSmallIntegerField(

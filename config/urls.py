@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("journal.urls")),
     path("", include("diary.urls")),
     path("", include("notifications.urls")),
+    path("", include("reports.urls")),
 ]

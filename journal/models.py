@@ -167,6 +167,33 @@ class Attendance(SchoolOwned):
         return self.get_kind_display()
 
 
+class AttendanceCheck(SchoolOwned):
+    """The teacher took the register at this lesson (R-ATT-1, R-ATT-2). Present is no
+    Attendance row, so a lesson where everybody came needs this row to show that
+    attendance was marked; the first attendance cell saved at the lesson writes it too.
+    `taken_at` is the first time: the deadline jobs compare it with the deadline."""
+
+    lesson = models.OneToOneField(
+        Lesson,
+        models.CASCADE,
+        primary_key=True,
+        related_name="attendance_check",
+        verbose_name=_("lesson"),
+    )
+    taken_at = models.DateTimeField(_("attendance marked at"))
+    taken_by = models.ForeignKey(User, models.RESTRICT, related_name="+", verbose_name=_("by"))
+
+    class Meta:
+        verbose_name = _("attendance check")
+        verbose_name_plural = _("attendance checks")
+        constraints = [
+            models.UniqueConstraint(fields=["school", "lesson"], name="attendance_check_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.lesson_id}: {self.taken_at:%Y-%m-%d %H:%M}"
+
+
 class AbsenceNotice(SchoolOwned):
     """A parent's advance notice that the child will miss days or some lessons (R-ATT-4).
     Filing it pre-fills pending absences at the lessons it covers; the class teacher sees

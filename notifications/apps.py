@@ -11,5 +11,6 @@ class NotificationsConfig(AppConfig):
 
         from . import receivers  # noqa: F401  (connects to the journal's signals)
         from .context_processors import unread_annotations
+        from .deadlines import jobs_attendance, jobs_lessons, jobs_periods  # noqa: F401
 
         access_annotate(unread_annotations)

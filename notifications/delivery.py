@@ -16,8 +16,11 @@ send the e-mail of a pending row, exactly once, and keep retrying until it goes.
 
 import datetime as dt
 import logging
+import mimetypes
+import os
 import time
 from collections.abc import Iterable
+from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -80,13 +83,30 @@ def email_message(row: Notification, connection=None) -> EmailMessage:
             )
             % {"link": base + reverse("notifications_settings", args=[school.slug])},
         ]
-    return EmailMessage(
+    message = EmailMessage(
         subject=subject,
         body="\n".join(lines),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[row.user.email],
         connection=connection,
     )
+    if row.sender_id:
+        # sent in a person's name (R-NOT-1: the class teacher's): his name on the envelope,
+        # the site's address (we may not send as his domain), answers to him
+        address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+        message.from_email = formataddr((row.sender.get_full_name() or str(row.sender), address))
+        if row.sender.email:
+            message.reply_to = [row.sender.email]
+    if row.attachment:
+        with row.attachment.open("rb") as handle:
+            message.attach(
+                os.path.basename(row.attachment.name), handle.read(), _mimetype(row.attachment.name)
+            )
+    return message
+
+
+def _mimetype(name: str) -> str:
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
 def _claim(row: Notification) -> bool:
@@ -128,7 +148,7 @@ def email_deliver_due(ids: Iterable[int]) -> int:
         Notification.objects.filter(
             _due(timezone.now()), pk__in=ids, email_attempts__lt=MAX_ATTEMPTS
         )
-        .select_related("user", "school")
+        .select_related("user", "school", "sender")
         .order_by("pk")
     )
     nowhere = [r.pk for r in rows if not r.user.email]

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import School, Student
-from schedule.models import SchoolClass, SchoolOwned
+from schedule.models import Lesson, ReportingPeriod, SchoolClass, SchoolOwned, Subject
 
 User = settings.AUTH_USER_MODEL
 
@@ -23,6 +23,8 @@ class Kind(models.TextChoices):
     HOMEWORK = "homework", _("homework")
     MESSAGE = "message", _("message")
     NEWS = "news", _("news and events")
+    REMINDER = "reminder", _("deadline reminders")
+    REPORT = "report", _("progress reports and forecasts")
 
 
 class Channel(models.TextChoices):
@@ -39,6 +41,9 @@ DEFAULT_CHANNELS = {
     Kind.HOMEWORK: Channel.APP,
     Kind.MESSAGE: Channel.EMAIL,
     Kind.NEWS: Channel.APP,
+    Kind.REMINDER: Channel.APP,
+    # R-NOT-1: the weekly report goes by e-mail with its PDF unless the parent says no
+    Kind.REPORT: Channel.EMAIL,
 }
 
 
@@ -60,6 +65,13 @@ class Notification(models.Model):
     title = models.CharField(_("title"), max_length=300)
     body = models.TextField(_("text"), blank=True)
     url = models.CharField(_("link"), max_length=500, blank=True)
+    # a notice sent in a person's name (the weekly report: the class teacher, R-NOT-1); the
+    # e-mail carries his name and answers go to him
+    sender = models.ForeignKey(
+        User, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("from")
+    )
+    # a file the e-mail carries (the report's PDF); in the app the link leads to it
+    attachment = models.FileField(_("attachment"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"))
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     email = models.CharField(_("e-mail"), max_length=8, choices=Email, default=Email.NONE)
@@ -260,3 +272,112 @@ class SchoolEvent(SchoolOwned):
 
     def __str__(self):
         return self.title
+
+
+class DeadlineKind(models.TextChoices):
+    """The deadline jobs (issue 6). Each runs at most once per school and local date."""
+
+    FIRST_ATTENDANCE = "first_attendance", _("first lesson's attendance (teacher)")
+    FIRST_ATTENDANCE_DEPUTY = "first_attendance_deputy", _("first lesson's attendance (deputy)")
+    ABSENCE_REASONS = "absence_reasons", _("reasons of today's absences")
+    ABSENCE_DIGEST = "absence_digest", _("the day's absences to the class teacher")
+    LESSON_CONTENT = "lesson_content", _("topic, attendance and homework (teacher)")
+    LESSON_CONTENT_DEPUTY = "lesson_content_deputy", _("unfilled lessons (deputy)")
+    RECONCILIATION = "reconciliation", _("Monday reconciliation of absences")
+    PARENT_REPORT = "parent_report", _("weekly parent report")
+    PRINT_BATCH = "print_batch", _("monthly printed reports")
+    FAILING = "failing", _("failing students")
+    FORECAST = "forecast", _("forecast of period marks")
+    PERIOD_MARKS = "period_marks", _("missing period marks (teacher)")
+    PERIOD_MARKS_DEPUTY = "period_marks_deputy", _("missing period marks (deputy)")
+
+
+class DeadlineRun(models.Model):
+    """One deadline job for one school and local date. The unique key makes the job run
+    once, whatever ticks, duplicate messages or restarts of the beat happen; the row is
+    finished in the same transaction as the notices the job writes."""
+
+    school = models.ForeignKey(School, models.CASCADE, verbose_name=_("school"))
+    kind = models.CharField(_("deadline"), max_length=30, choices=DeadlineKind)
+    date = models.DateField(_("date"))
+    due_at = models.DateTimeField(_("due at"))
+    created_at = models.DateTimeField(_("found at"))
+    # created well after due_at: the beat or the worker was down (catch-up)
+    late = models.BooleanField(_("ran late"), default=False)
+    queued_at = models.DateTimeField(_("queued at"))
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    notices = models.PositiveIntegerField(_("notices"), default=0)
+    error = models.CharField(_("last error"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("deadline run")
+        verbose_name_plural = _("deadline runs")
+        constraints = [
+            models.UniqueConstraint(fields=["school", "kind", "date"], name="deadline_run_unique"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["queued_at"],
+                condition=Q(finished_at__isnull=True),
+                name="deadline_run_unfinished",
+            ),
+            models.Index(fields=["date"], name="deadline_run_by_date"),
+        ]
+
+    def __str__(self):
+        return f"{self.school_id} {self.kind} {self.date}"
+
+
+class DeadlineFinding(SchoolOwned):
+    """Something a deadline job found missing: the next check (the deputy's) and the
+    deputy's status page read these rows. Whether it has been put right since is read
+    from the journal (notifications.deadlines.findings)."""
+
+    class What(models.TextChoices):
+        ATTENDANCE = "attendance", _("attendance")
+        TOPIC = "topic", _("topic")
+        HOMEWORK = "homework", _("homework")
+        REASON = "reason", _("absence reason")
+        PERIOD_MARK = "period_mark", _("period mark")
+
+    run = models.ForeignKey(DeadlineRun, models.CASCADE, related_name="findings")
+    what = models.CharField(_("what"), max_length=12, choices=What)
+    teacher = models.ForeignKey(
+        User, models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("teacher")
+    )
+    school_class = models.ForeignKey(
+        SchoolClass,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("class"),
+    )
+    lesson = models.ForeignKey(
+        Lesson, models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("lesson")
+    )
+    student = models.ForeignKey(
+        Student, models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("student")
+    )
+    subject = models.ForeignKey(
+        Subject, models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("subject")
+    )
+    period = models.ForeignKey(
+        ReportingPeriod,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("period"),
+    )
+    date = models.DateField(_("date"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("deadline finding")
+        verbose_name_plural = _("deadline findings")
+        indexes = [models.Index(fields=["run", "what"], name="deadline_finding_by_run")]
+
+    def __str__(self):
+        return f"{self.run_id} {self.what}"

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "journal",
     "diary",
     "notifications",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -31,6 +31,10 @@ class Notice:
     title: str
     body: str = ""
     url: str = ""
+    # sent in this user's name (his name on the e-mail, answers to him)
+    sender: object = None
+    # the path, in the default storage, of a file the e-mail carries
+    attachment: str = ""
 
 
 def _email_not_before(quiet: QuietHours | None, school: School, now: dt.datetime):
@@ -78,10 +82,16 @@ def notify(
     title: str,
     body: str = "",
     url: str = "",
+    sender=None,
+    attachment: str = "",
 ) -> list[Notification]:
     """Notify each user (once, whatever duplicates `users` holds) by his channel for the
     kind. Returns the rows written."""
-    return notify_many(school=school, kind=kind, notices=[Notice(users, title, body, url)])
+    return notify_many(
+        school=school,
+        kind=kind,
+        notices=[Notice(users, title, body, url, sender, attachment)],
+    )
 
 
 def notify_many(*, school: School, kind: str, notices: Sequence[Notice]) -> list[Notification]:
@@ -146,6 +156,8 @@ def notify_many(*, school: School, kind: str, notices: Sequence[Notice]) -> list
                     title=notice.title[:300],
                     body=notice.body,
                     url=notice.url[:500],
+                    sender_id=getattr(notice.sender, "pk", notice.sender),
+                    attachment=notice.attachment,
                     created_at=now,
                     email=Notification.Email.PENDING if email else Notification.Email.NONE,
                     email_not_before=_email_not_before(quiet, school, now) if email else None,

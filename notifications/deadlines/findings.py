@@ -1,0 +1,96 @@
+"""What the deadline jobs share: who the deputies are, whether a lesson's attendance was
+taken, and which findings of a check are still not put right (read from the journal, so a
+teacher who fills the lesson at 16:20 is "late", not "missing", on the deputy's page)."""
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from accounts.models import Membership, Role, School
+from journal.models import (
+    AbsenceReason,
+    Attendance,
+    AttendanceCheck,
+    FinalKind,
+    HomeworkFile,
+    LessonRecord,
+    PeriodMark,
+)
+
+from ..models import DeadlineFinding
+
+What = DeadlineFinding.What
+
+
+def deputies(school: School, day: dt.date) -> QuerySet:
+    """The school's deputy heads on `day`, or its director when it has no deputy: who a
+    deadline is reported to. A queryset, so notify() reads it as a subquery."""
+    leaders = Membership.objects.filter(school=school).active_on(day)
+    users = get_user_model().objects.filter(is_active=True)
+    wanted = users.filter(
+        pk__in=leaders.filter(role=Role.DEPUTY).values("user"),
+    )
+    fallback = users.filter(pk__in=leaders.filter(role=Role.DIRECTOR).values("user"))
+    return wanted | fallback.exclude(Exists(leaders.filter(role=Role.DEPUTY)))
+
+
+def attendance_taken(lesson_ref: str = "pk") -> Exists:
+    """An annotation: the register was taken at the lesson (a check row, or an absence or
+    lateness the teacher confirmed)."""
+    check = AttendanceCheck.objects.filter(lesson=OuterRef(lesson_ref))
+    rows = Attendance.objects.filter(lesson=OuterRef(lesson_ref), pending=False)
+    return Exists(check) | Exists(rows)
+
+
+# on LessonRecord annotated with `files` (Exists of its homework files)
+HOMEWORK_GIVEN = ~Q(homework="") | ~Q(homework_pages="") | ~Q(homework_exercises="") | Q(files=True)
+
+
+def findings_open(findings: Iterable[DeadlineFinding]) -> set[int]:
+    """The ids of the findings still not put right (one query per kind of finding)."""
+    findings = list(findings)
+    by_what: dict[str, list[DeadlineFinding]] = {}
+    for finding in findings:
+        by_what.setdefault(finding.what, []).append(finding)
+    done: set[int] = set()
+    lessons = {f.lesson_id for f in findings if f.lesson_id}
+    if What.ATTENDANCE in by_what:
+        taken = set(
+            AttendanceCheck.objects.filter(lesson__in=lessons).values_list("lesson", flat=True)
+        ) | set(
+            Attendance.objects.filter(lesson__in=lessons, pending=False).values_list(
+                "lesson", flat=True
+            )
+        )
+        done |= {f.pk for f in by_what[What.ATTENDANCE] if f.lesson_id in taken}
+    if What.TOPIC in by_what or What.HOMEWORK in by_what:
+        records = LessonRecord.objects.filter(lesson__in=lessons)
+        topics = set(records.exclude(topic="").values_list("lesson", flat=True))
+        homework = set(
+            records.annotate(files=Exists(HomeworkFile.objects.filter(record=OuterRef("pk"))))
+            .filter(HOMEWORK_GIVEN)
+            .values_list("lesson", flat=True)
+        )
+        done |= {f.pk for f in by_what.get(What.TOPIC, ()) if f.lesson_id in topics}
+        done |= {f.pk for f in by_what.get(What.HOMEWORK, ()) if f.lesson_id in homework}
+    if What.REASON in by_what:
+        wanted = by_what[What.REASON]
+        given = set(
+            AbsenceReason.objects.filter(
+                student__in={f.student_id for f in wanted}, date__in={f.date for f in wanted}
+            ).values_list("student", "date")
+        )
+        done |= {f.pk for f in wanted if (f.student_id, f.date) in given}
+    if What.PERIOD_MARK in by_what:
+        wanted = by_what[What.PERIOD_MARK]
+        given = set(
+            PeriodMark.objects.filter(
+                kind=FinalKind.PERIOD,
+                student__in={f.student_id for f in wanted},
+                period__in={f.period_id for f in wanted},
+            ).values_list("student", "subject", "period")
+        )
+        done |= {f.pk for f in wanted if (f.student_id, f.subject_id, f.period_id) in given}
+    return {f.pk for f in findings} - done

@@ -1,0 +1,1 @@
+"""Deadline jobs: filled in by issue 6."""

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ReportsConfig(AppConfig):
+    name = "reports"
+    verbose_name = _("reports")
+
+    def ready(self):
+        from . import jobs  # noqa: F401  (registers the report deadline jobs)
