@@ -48,6 +48,74 @@ class SchoolSettingsInline(SchoolScopedInline, admin.StackedInline):
     model = SchoolSettings
     can_delete = False
     max_num = 1
+    # grouped as a deputy thinks of them: marks, attendance, periods, then the reminders
+    # and reports the deadlines engine sends (each time is the school's local time)
+    fieldsets = [
+        (
+            _("Marks"),
+            {
+                "fields": [
+                    "instruction_languages",
+                    "mark_scale",
+                    "grade_one_without_marks",
+                    "current_marks_deadline",
+                    "marks_limit_days",
+                    "edit_window_days",
+                    ("threshold_five", "threshold_four", "threshold_three"),
+                    ("min_marks_one_hour", "min_marks_two_hours", "min_marks_three_hours"),
+                    "max_control_works_per_day",
+                ]
+            },
+        ),
+        (
+            _("Attendance and homework"),
+            {
+                "fields": [
+                    "first_lesson_attendance_deadline",
+                    "absence_reason_deadline",
+                    "weekly_reconciliation_deadline",
+                    "attendance_limit_days",
+                    "homework_entry_hours",
+                ]
+            },
+        ),
+        (
+            _("Periods"),
+            {
+                "fields": [
+                    "period_marks_days_after_end",
+                    "attestation_days_before_end",
+                    "forecast_days_before_end",
+                ]
+            },
+        ),
+        (
+            _("Reminders to teachers and the deputy"),
+            {
+                "fields": [
+                    ("first_lesson_reminders", "first_lesson_escalation_minutes"),
+                    "absence_reason_reminders",
+                    ("absence_digest", "absence_digest_time"),
+                    ("lesson_content_reminders", "deputy_morning_time"),
+                    "reconciliation_reminders",
+                    "period_marks_reminders",
+                ]
+            },
+        ),
+        (
+            _("Reports to parents"),
+            {
+                "fields": [
+                    ("parent_reports", "parent_report_weekday", "parent_report_time"),
+                    "print_batches",
+                    ("failing_reports", "failing_report_weekday", "failing_report_time"),
+                    ("failing_average_below", "failing_recent_marks"),
+                    "forecast_notices",
+                    "period_notices_time",
+                ]
+            },
+        ),
+    ]
 
 
 @admin.register(School, site=admin_site)

@@ -532,3 +532,22 @@ def page_errors(response):
     errors += [i.formset.errors for i in context.get("inline_admin_formsets", [])]
     errors += [i.formset.non_form_errors() for i in context.get("inline_admin_formsets", [])]
     return errors
+
+
+def test_it_shows_every_school_setting_in_the_settings_inline():
+    """R-TEN-3: whatever a school may configure (the deadline jobs' times and switches
+    included) is on the school's admin page; a field left out of the fieldsets would be
+    silently uneditable."""
+    from accounts.admin import SchoolSettingsInline
+    from accounts.models import SchoolSettings
+
+    shown = set()
+    for _name, options in SchoolSettingsInline.fieldsets:
+        for entry in options["fields"]:
+            shown.update(entry if isinstance(entry, tuple) else (entry,))
+    editable = {
+        f.name
+        for f in SchoolSettings._meta.get_fields()
+        if getattr(f, "editable", False) and not f.auto_created and f.name != "school"
+    }
+    assert shown == editable
