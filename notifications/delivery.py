@@ -20,7 +20,7 @@ import mimetypes
 import os
 import time
 from collections.abc import Iterable
-from email.utils import formataddr, parseaddr
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -94,7 +94,8 @@ def email_message(row: Notification, connection=None) -> EmailMessage:
         # sent in a person's name (R-NOT-1: the class teacher's): his name on the envelope,
         # the site's address (we may not send as his domain), answers to him
         address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
-        message.from_email = formataddr((row.sender.get_full_name() or str(row.sender), address))
+        name = row.sender.full_name.replace('"', "")
+        message.from_email = f'"{name}" <{address}>'  # Django encodes the name when sending
         if row.sender.email:
             message.reply_to = [row.sender.email]
     if row.attachment:

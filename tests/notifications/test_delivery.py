@@ -2,6 +2,7 @@
 MAX_ATTEMPTS, swept up when its task was lost — and the row is never lost."""
 
 import datetime as dt
+from email.header import decode_header, make_header
 
 import pytest
 import time_machine
@@ -282,3 +283,42 @@ def test_r_not_5_the_tasks_call_delivery(people, family, mail_backend):
     with at(2):
         tasks.notifications_email_sweep.delay()
     assert Notification.objects.get(pk=other.pk).email == Notification.Email.SENT
+
+
+def test_r_not_1_a_notice_in_a_persons_name_carries_his_name_and_its_file(
+    people, family, mail_backend, settings, tmp_path
+):
+    """R-NOT-1: the weekly report goes in the class teacher's name, with its PDF. The
+    envelope's address stays the site's (mail servers refuse a foreign domain); the class
+    teacher's name is on it and answers go to him."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    settings.DEFAULT_FROM_EMAIL = "Отметка <noreply@otmetka.local>"
+    path = default_storage.save("reports/1/week.pdf", ContentFile(b"%PDF-1.7 report"))
+    notify(
+        school=people.lyceum,
+        users=[people.parent],
+        kind=Kind.REPORT,
+        title="Еженедельный отчёт: Родителев Степан",
+        sender=people.class_teacher,
+        attachment=path,
+    )
+    row = Notification.objects.latest("pk")
+    assert row.email == Notification.Email.PENDING  # reports go by e-mail by default
+    assert email_deliver_due([row.pk]) == 1
+    (message,) = mail.outbox
+    assert message.from_email == '"Классова Клара" <noreply@otmetka.local>'
+    header = str(make_header(decode_header(str(message.message()["From"]))))
+    assert header == "Классова Клара <noreply@otmetka.local>"
+    assert message.reply_to == [people.class_teacher.email]
+    assert message.attachments == [("week.pdf", b"%PDF-1.7 report", "application/pdf")]
+
+
+def test_r_not_5_a_notice_without_sender_or_file_is_from_the_site(people, family, mail_backend):
+    row = pending(people)
+    email_deliver_due([row.pk])
+    (message,) = mail.outbox
+    assert message.from_email == "Отметка <noreply@otmetka.local>"
+    assert message.reply_to == [] and message.attachments == []
