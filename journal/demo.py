@@ -63,6 +63,7 @@ from . import demo_topics, values
 from .models import (
     AbsenceReason,
     Attendance,
+    AttendanceCheck,
     CorrectionRequest,
     CoursePlan,
     FinalKind,
@@ -584,6 +585,7 @@ def journal_delete(school_ids: list[int]) -> None:
         for model in (
             Mark,
             Attendance,
+            AttendanceCheck,
             CorrectionRequest,
             HomeworkFile,
             LessonRecord,
@@ -598,7 +600,16 @@ def journal_delete(school_ids: list[int]) -> None:
 
 
 # the tables written here, in the order they are written
-WRITTEN = (CoursePlan, PlanItem, LessonRecord, Mark, Attendance, AbsenceReason, PeriodMark)
+WRITTEN = (
+    CoursePlan,
+    PlanItem,
+    LessonRecord,
+    Mark,
+    Attendance,
+    AttendanceCheck,
+    AbsenceReason,
+    PeriodMark,
+)
 
 
 @contextmanager
@@ -676,6 +687,8 @@ class _SchoolJournal:
         self.tz = school.tz
         self.today = timezone.localtime(now, self.tz).date()
         self.rng = random.Random(f"{seed}:{school.slug}:journal")
+        # its own stream: the registers taken leave every other row of the demo as it was
+        self.check_rng = random.Random(f"{seed}:{school.slug}:registers")
         self.totals = JournalTotals()
 
     # --- reading what the journal is about ------------------------------------------------
@@ -833,7 +846,7 @@ class _SchoolJournal:
     def build(self) -> JournalTotals:
         if not self._load():
             return self.totals
-        self.records, self.marks, self.attendance = [], [], []
+        self.records, self.marks, self.attendance, self.checks = [], [], [], []
         self.reasons: dict[tuple, tuple] = {}
         self._levels()
         self._illnesses()
@@ -879,6 +892,7 @@ class _SchoolJournal:
             ],
             self.attendance,
         )  # fmt: skip
+        _insert(AttendanceCheck, ["school", "lesson", "taken_at", "taken_by"], self.checks)
         t.absences = sum(1 for row in self.attendance if row[3] == Attendance.Kind.ABSENT)
         t.lates = len(self.attendance) - t.absences
         t.reasons = _insert(
@@ -1076,6 +1090,7 @@ class _SchoolJournal:
                 )
             )  # fmt: skip
 
+            self._register(pk, day, start, end, acting, recent)
             present = []
             for student in course.members(day):
                 if day in self.away.get(student, ()):
@@ -1128,6 +1143,18 @@ class _SchoolJournal:
         if rng.random() < later:
             return end + dt.timedelta(minutes=rng.uniform(10, 300))
         return start + dt.timedelta(minutes=minutes)
+
+    def _register(self, lesson, day, start, end, acting, recent) -> None:
+        """The register taken at the lesson (R-ATT-1): mostly in its first minutes, now and
+        then after it; in the last week about 3 % of lessons are still without one, for
+        the deputy's deadline page to show."""
+        rng = self.check_rng
+        if day >= recent and rng.random() < 0.03:
+            return
+        at = start + dt.timedelta(minutes=rng.uniform(1, 10))
+        if rng.random() < 0.05:
+            at = end + dt.timedelta(minutes=rng.uniform(10, 300))
+        self.checks.append((self.school_id, lesson, min(at, self.now), acting))
 
     def _attendance(self, lesson, student, kind, start, end, acting) -> None:
         rng = self.rng
