@@ -174,6 +174,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Deadline jobs (notifications.deadlines.engine): a run queued or claimed this long ago and
+# still unfinished (its message lost, its worker killed) is queued again.
+DEADLINES_LEASE_SECONDS = env.int("DEADLINES_LEASE_SECONDS", default=600)
 
 LOGGING = {
     "version": 1,

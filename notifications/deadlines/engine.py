@@ -15,13 +15,18 @@ school's local time and queues one job per school and deadline; a job runs once.
   (`atomic=False`, the weekly reports) does its work in parts, each idempotent, and is
   claimed for LEASE instead.
 - Giving up: after MAX_ATTEMPTS attempts a run is no longer queued; it stays unfinished
-  with its last error, for the status page."""
+  with its last error, for the status page. An atomic job that raises has its attempt
+  rolled back with its notices, so the failure counts it afterwards; a worker killed
+  mid-job counts none (nothing of it was committed), its run is simply queued again.
+- LEASE is settings.DEADLINES_LEASE_SECONDS (10 minutes; the end-to-end test of a killed
+  worker shortens it)."""
 
 import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -35,8 +40,14 @@ from .rules import deadlines_of_day, periods_near
 log = logging.getLogger(__name__)
 
 LATE_AFTER = dt.timedelta(minutes=15)  # three ticks of the beat
-LEASE = dt.timedelta(minutes=10)
+LEASE = dt.timedelta(minutes=10)  # the default of settings.DEADLINES_LEASE_SECONDS
 MAX_ATTEMPTS = 5
+
+
+def lease() -> dt.timedelta:
+    """How long a queued or claimed run may stay unfinished before it is queued again."""
+    seconds = getattr(settings, "DEADLINES_LEASE_SECONDS", None)
+    return LEASE if seconds is None else dt.timedelta(seconds=seconds)
 
 
 # --------------------------------------------------------------------------- registry
@@ -134,7 +145,7 @@ def dispatch(now: dt.datetime | None = None, school_ids=None) -> DispatchReport:
                     queued_at=now,
                 ).values_list("pk", flat=True)
             )
-        stale = Q(finished_at__isnull=True, queued_at__lt=now - LEASE, attempts__lt=MAX_ATTEMPTS)
+        stale = Q(finished_at__isnull=True, queued_at__lt=now - lease(), attempts__lt=MAX_ATTEMPTS)
         if school_ids is not None:
             stale &= Q(school__in=ids)
         report.requeued = list(
@@ -184,9 +195,14 @@ def _finish(run: DeadlineRun, notices: int) -> None:
     )
 
 
-def _failed(run_id: int, error: Exception) -> None:
+def _failed(run_id: int, error: Exception, *, rolled_back: bool) -> None:
+    """Keep the error on the run. `rolled_back`: the attempt was counted inside the job's
+    transaction, undone with it: count it here, or MAX_ATTEMPTS would never be reached."""
     text = f"{type(error).__name__}: {error}"[:500]
-    DeadlineRun.objects.filter(pk=run_id, finished_at__isnull=True).update(error=text)
+    fields = {"error": text}
+    if rolled_back:
+        fields.update(attempts=F("attempts") + 1, started_at=timezone.now())
+    DeadlineRun.objects.filter(pk=run_id, finished_at__isnull=True).update(**fields)
     log.exception("deadlines: run %s failed", run_id)
 
 
@@ -199,6 +215,7 @@ def run_execute(run_id: int) -> bool:
     if job is None:
         log.error("deadlines: no job for %s (run %s)", run.kind, run_id)
         return False
+    locked_attempt = False
     try:
         if job.atomic:
             with transaction.atomic():
@@ -209,6 +226,7 @@ def run_execute(run_id: int) -> bool:
                 )
                 if locked is None:
                     return False
+                locked_attempt = True
                 DeadlineRun.objects.filter(pk=run_id).update(
                     started_at=timezone.now(), attempts=F("attempts") + 1
                 )
@@ -218,7 +236,7 @@ def run_execute(run_id: int) -> bool:
         now = timezone.now()
         claimed = (
             DeadlineRun.objects.filter(pk=run_id, finished_at__isnull=True)
-            .filter(Q(started_at__isnull=True) | Q(started_at__lt=now - LEASE))
+            .filter(Q(started_at__isnull=True) | Q(started_at__lt=now - lease()))
             .update(started_at=now, attempts=F("attempts") + 1)
         )
         if not claimed:
@@ -227,5 +245,5 @@ def run_execute(run_id: int) -> bool:
         _finish(run, job.handler(run))
         return True
     except Exception as error:
-        _failed(run_id, error)
+        _failed(run_id, error, rolled_back=locked_attempt)
         raise
