@@ -209,12 +209,14 @@ def row_html(row, urls: CellUrls, period_shared: PeriodCellContext) -> SafeStrin
     )
 
 
-def header_rows_html(columns, school_slug: str) -> SafeString:
-    """The day row and the work-type row of the grid's head."""
+def header_rows_html(columns, school_slug: str, register_due=frozenset()) -> SafeString:
+    """The day row and the work-type row of the grid's head. The lessons of
+    `register_due` (today's, started, attendance not marked: R-ATT-1) are flagged."""
     lesson_url = reverse("journal_lesson", args=[school_slug, 0]).replace("/0/", "/{}/")
     no_topic = escape(_("no topic yet"))
     replacement = escape(_("replacement"))
     weight = escape(_("weight"))
+    not_marked = escape(_("Attendance not marked"))
     days, types = [], []
     for column in columns:
         lesson, work_type = column.lesson, column.work_type
@@ -223,10 +225,13 @@ def header_rows_html(columns, school_slug: str) -> SafeString:
             topic = escape(record.topic) if record is not None and record.topic else no_topic
             cancelled = " cancelled" if lesson.is_cancelled else ""
             sub = f'<sup title="{replacement}">з</sup>' if lesson.substitute_id else ""
+            due = ""
+            if lesson.pk in register_due:
+                due = f'<sup class="no-register" title="{not_marked}" data-register-due>!</sup>'
             days.append(
                 f'<th class="day{cancelled}" colspan="{column.span}" '
                 f'data-lesson-head="{lesson.pk}"><a href="{lesson_url.format(lesson.pk)}" '
-                f'title="{topic}">{lesson.date:%d}</a>{sub}</th>'
+                f'title="{topic}">{lesson.date:%d}</a>{sub}{due}</th>'
             )
         name = escape(work_type.name)
         part = str(column.part) if work_type.double_mark else ""

@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Q, Value
+from django.db.models import BooleanField, Case, Q, Value, When
 
 from accounts.models import SchoolSettings, Student, WorkType
 from schedule.models import (
@@ -24,6 +24,7 @@ from schedule.models import (
 
 from .averages import Averages, accumulation_minimum, averages_compute
 from .models import Attendance, FinalKind, LessonRecord, Mark, PeriodMark
+from .services.attendance_check import register_taken
 from .values import ABSENT_LETTERS, LATE_LETTERS
 
 
@@ -230,9 +231,19 @@ def course_grid(
     today: dt.date,
 ) -> Grid:
     """Queries: lessons with their records; work types; the roster (2 or 3); marks;
-    attendance; period marks; the course's weekly hours."""
+    attendance; period marks; the course's weekly hours. Each lesson of `today` carries
+    `register_missing`: its register was not taken yet (R-ATT-1), read in the lessons'
+    query."""
     start, end = period.starts_on, period.ends_on
-    lessons = list(course_lessons(group, subject.pk, start, end))
+    lessons = list(
+        course_lessons(group, subject.pk, start, end).annotate(
+            register_missing=Case(
+                When(Q(date=today, is_cancelled=False) & ~register_taken(), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+    )
     work_types = {w.pk: w for w in WorkType.objects.filter(school=group.school_id)}
     ordered_types = sorted(work_types.values(), key=lambda w: (w.position, w.name))
     default = ordered_types[0] if ordered_types else None

@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -41,7 +42,7 @@ from .grid_selectors import (
 from .history import request_ip
 from .models import Attendance, FinalKind, Mark, PeriodMark
 from .permissions import READ_ALL_ROLES
-from .rules import Refusal
+from .rules import Refusal, lesson_start
 from .services.cells import Conflict, attendance_set, mark_set, token
 
 
@@ -149,6 +150,13 @@ def journal_course(request, group_id: int, subject_id: int):
         group=group, subject=subject, period=period, settings=school.settings, today=today
     )
     editable = _editable_lessons(grid, request.user, group.teaches)
+    # today's lessons that have begun and whose register is not taken yet (R-ATT-1)
+    now = timezone.now()
+    register_due = {
+        lesson.pk
+        for lesson in grid.lessons
+        if getattr(lesson, "register_missing", False) and now >= lesson_start(school, lesson)
+    }
     for column in grid.columns:
         column.editable = column.lesson.pk in editable
     urls = CellUrls(school.slug)
@@ -174,7 +182,7 @@ def journal_course(request, group_id: int, subject_id: int):
             "group": group,
             "subject": subject,
             "grid": grid,
-            "header_rows": header_rows_html(grid.columns, school.slug),
+            "header_rows": header_rows_html(grid.columns, school.slug, register_due),
             "periods": periods,
             "period": period,
             "editable": editable,

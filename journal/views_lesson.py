@@ -5,7 +5,11 @@ teacher, the deputies and the director read them; anybody else gets 403.
 
 The details form saves as a plain form (redirect back with a message) and, with htmx, in
 place (the `_lesson_form.html` partial). Homework files are served through a view that
-checks who reads, never through a public media URL."""
+checks who reads, never through a public media URL.
+
+The register (R-ATT-1): the page says whether attendance was marked at the lesson, when
+and by whom, and the teacher's "attendance marked" button records it for a lesson where
+everybody came (the `_attendance_check.html` partial, in place with htmx)."""
 
 from dataclasses import dataclass
 
@@ -15,6 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -27,9 +32,10 @@ from schedule.models import Lesson
 
 from .history import request_ip
 from .lesson_selectors import homework_due, lesson_columns
-from .models import HomeworkFile, LessonRecord, Mark
+from .models import AttendanceCheck, HomeworkFile, LessonRecord, Mark
 from .permissions import can_edit_lesson, can_read_course, teaches_course
 from .rules import Refusal
+from .services.attendance_check import attendance_check_mark, attendance_check_of, register_taken
 from .services.lessons import (
     HOMEWORK_FILE_MAX_BYTES,
     HOMEWORK_MAX,
@@ -57,12 +63,19 @@ class LessonAccess:
 def _lesson_access(request, lesson_id: int) -> LessonAccess:
     """The lesson of the URL in this school (404 otherwise), and whether the user edits it
     (the course's teacher, the substitute: R-LES-4) or only reads it (the class teacher,
-    deputies, the director: R-ROLE-3); 403 for anybody else. Two or three queries."""
+    deputies, the director: R-ROLE-3); 403 for anybody else. Two or three queries: the
+    lesson is read with its register (the check and who took it, R-ATT-1)."""
     school, user = request.school, request.user
     lesson = get_object_or_404(
         Lesson.objects.select_related(
-            "school_class", "group", "subject", "teacher", "substitute", "room"
-        ),
+            "school_class",
+            "group",
+            "subject",
+            "teacher",
+            "substitute",
+            "room",
+            "attendance_check__taken_by",
+        ).annotate(register_taken=register_taken()),
         school=school,
         pk=lesson_id,
     )
@@ -179,9 +192,36 @@ def _details_context(request, access: LessonAccess, *, form=None, record=None, *
     }
 
 
-def _page(request, access: LessonAccess, *, status=200, **details):
+def _register_context(access: LessonAccess, *, check: AttendanceCheck | None = None) -> dict:
+    """What `_attendance_check.html` needs, read from the lesson already loaded (no query):
+    whether the register was taken at the lesson, when (the school's local time; with the
+    date when it was not the lesson's day) and by whom, and whether the user may mark it."""
+    lesson = access.lesson
+    check = check or attendance_check_of(lesson)
+    taken_at = ""
+    if check is not None:
+        local = timezone.localtime(check.taken_at, lesson.school.tz)
+        taken_at = f"{local:%H:%M}" if local.date() == lesson.date else f"{local:%d.%m.%Y %H:%M}"
+    taken = check is not None or bool(getattr(lesson, "register_taken", False))
+    started = lesson_started(lesson)
+    return {
+        "lesson": lesson,
+        "register": {
+            "taken": taken,
+            "check": check,
+            "taken_at": taken_at,
+            "started": started,
+            "can_mark": access.can_edit and started and not lesson.is_cancelled and not taken,
+        },
+    }
+
+
+def _page(request, access: LessonAccess, *, status=200, register=None, **details):
     lesson = access.lesson
     context = _details_context(request, access, **details)
+    context.update(_register_context(access))
+    if register:
+        context["register"].update(register)
     period = _course_period(lesson)
     previous, following = _neighbours(lesson)
     context.update(
@@ -261,6 +301,33 @@ def _saved(request, access: LessonAccess, text: str):
 
 @require_POST
 @school_view(Role.TEACHER, Role.SUBSTITUTE)
+def journal_lesson_attendance_check(request, lesson_id: int):
+    """ "Attendance marked, everybody else present" (R-ATT-1): the course's teacher or the
+    lesson's substitute records that he took the register; a second press changes
+    nothing. Answers with the register's partial (htmx) or a redirect to the lesson."""
+    access = _lesson_access(request, lesson_id)
+    if not access.can_edit:
+        raise PermissionDenied
+    try:
+        check = attendance_check_mark(actor=request.user, lesson=access.lesson)
+    except Refusal as refusal:
+        status = 403 if refusal.code == "forbidden" else 400
+        if request.htmx:
+            context = _register_context(access)
+            context["register"]["error"] = refusal.message
+            return render(request, "journal/_attendance_check.html", context, status=status)
+        return _page(request, access, status=status, register={"error": refusal.message})
+    text = _("Attendance is marked.")
+    if request.htmx:
+        context = _register_context(access, check=check)
+        context["register"]["saved"] = text
+        return render(request, "journal/_attendance_check.html", context)
+    messages.success(request, text)
+    return redirect("journal_lesson", request.school.slug, access.lesson.pk)
+
+
+@require_POST
+@school_view(Role.TEACHER, Role.SUBSTITUTE)
 def journal_lesson_file_add(request, lesson_id: int):
     """Attach a file to the lesson's homework (at most 10 MB)."""
     access = _lesson_access(request, lesson_id)
@@ -307,6 +374,11 @@ def journal_lesson_file(request, lesson_id: int, file_id: int):
 
 urlpatterns = [
     path("lesson/<int:lesson_id>/", journal_lesson, name="journal_lesson"),
+    path(
+        "lesson/<int:lesson_id>/attendance-marked/",
+        journal_lesson_attendance_check,
+        name="journal_lesson_attendance_check",
+    ),
     path("lesson/<int:lesson_id>/files/", journal_lesson_file_add, name="journal_lesson_file_add"),
     path(
         "lesson/<int:lesson_id>/files/<int:file_id>/",

@@ -17,7 +17,7 @@ from schedule.selectors import course_students_on
 
 from .. import rules, signals, values
 from ..history import chain_lock, change_record
-from ..models import Attendance, JournalChange, Mark
+from ..models import Attendance, AttendanceCheck, JournalChange, Mark
 from ..permissions import can_edit_lesson
 from ..rules import Refusal
 
@@ -241,7 +241,8 @@ def attendance_set(
 ) -> Attendance | None:
     """Mark a student absent or late at a lesson, or present again (empty `kind`). An
     absence pre-filled from a parent's notice (pending, R-ATT-4) is confirmed by setting
-    it again, changed to a lateness, or removed when the child came."""
+    it again, changed to a lateness, or removed when the child came. The first cell the
+    teacher saves at a lesson also records that its register was taken (AttendanceCheck)."""
     school = lesson.school
     settings = school.settings
     now = timezone.now()
@@ -295,6 +296,13 @@ def attendance_set(
         current.save(update_fields=["kind", "pending", "updated_at", "updated_by", "version"])
         result = current
         action, object_id = JournalChange.Action.UPDATE, current.pk
+    if correction is None:
+        # the teacher is taking the register: the lesson's attendance is marked (R-ATT-1);
+        # the first time stays
+        AttendanceCheck.objects.bulk_create(
+            [AttendanceCheck(school=school, lesson=lesson, taken_at=now, taken_by=actor)],
+            ignore_conflicts=True,
+        )
     change_record(
         head=head,
         actor=actor,
