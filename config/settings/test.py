@@ -7,6 +7,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-# Sessions live in the cache (Redis in CI, locmem otherwise), as in production: page query
-# counts are the same with and without REDIS_URL.
+# Sessions live in the cache (Redis in CI, locmem otherwise): page query counts are the same
+# with and without REDIS_URL. Production writes them through to the database too (cached_db,
+# base.py); tests/test_redis_down.py uses that engine.
 SESSION_ENGINE = "django.contrib.sessions.backends.cache"
