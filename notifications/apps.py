@@ -11,6 +11,11 @@ class NotificationsConfig(AppConfig):
 
         from . import receivers  # noqa: F401  (connects to the journal's signals)
         from .context_processors import unread_annotations
-        from .deadlines import jobs_attendance, jobs_lessons, jobs_periods  # noqa: F401
+        from .deadlines import (  # noqa: F401  (the jobs register themselves)
+            jobs_attendance,
+            jobs_failing,
+            jobs_lessons,
+            jobs_periods,
+        )
 
         access_annotate(unread_annotations)
