@@ -159,3 +159,19 @@ def week(people, journal) -> Week:  # noqa: F811  (journal: the fixture imported
 
 WEIGHTED_MATHS_WEEK = Decimal("4.40")  # (5×1 + 4×1.5) ÷ 2.5
 WEIGHTED_MATHS_QUARTER = Decimal("3.64")  # (3×3 + 5×1 + 4×1.5) ÷ 5.5
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    """The PDFs go to a folder of the test's own."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+def pdf_text(data: bytes) -> tuple[int, list[str]]:
+    """(pages, the text of each page) of a PDF."""
+    import io
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    return len(reader.pages), [page.extract_text() for page in reader.pages]
