@@ -1,5 +1,7 @@
 from django.urls import include, path
 
-app_urls: list = []
+from . import views
+
+app_urls: list = [*views.urlpatterns]
 
 urlpatterns = [path("s/<slug:school_slug>/", include(app_urls))]
