@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 
 from accounts.models import Membership, Role, School
 from journal.models import (
@@ -18,6 +18,7 @@ from journal.models import (
     LessonRecord,
     PeriodMark,
 )
+from schedule.models import Lesson
 
 from ..models import DeadlineFinding
 
@@ -44,12 +45,22 @@ def attendance_taken(lesson_ref: str = "pk") -> Exists:
     return Exists(check) | Exists(rows)
 
 
-# on LessonRecord annotated with `files` (Exists of its homework files)
-HOMEWORK_GIVEN = ~Q(homework="") | ~Q(homework_pages="") | ~Q(homework_exercises="") | Q(files=True)
+# on LessonRecord annotated with `has_files` (Exists of its homework files; `files` is taken:
+# it is the reverse relation of HomeworkFile, and Django refuses the annotation)
+HOMEWORK_GIVEN = (
+    ~Q(homework="") | ~Q(homework_pages="") | ~Q(homework_exercises="") | Q(has_files=True)
+)
+
+
+def records_with_files():
+    """LessonRecord annotated with `has_files`, for HOMEWORK_GIVEN."""
+    files = HomeworkFile.objects.filter(record=OuterRef("pk"))
+    return LessonRecord.objects.annotate(has_files=Exists(files))
 
 
 def findings_open(findings: Iterable[DeadlineFinding]) -> set[int]:
-    """The ids of the findings still not put right (one query per kind of finding)."""
+    """The ids of the findings still not put right (one query per kind of finding: the
+    register, the lesson record for topics and homework, reasons, period marks)."""
     findings = list(findings)
     by_what: dict[str, list[DeadlineFinding]] = {}
     for finding in findings:
@@ -58,21 +69,23 @@ def findings_open(findings: Iterable[DeadlineFinding]) -> set[int]:
     lessons = {f.lesson_id for f in findings if f.lesson_id}
     if What.ATTENDANCE in by_what:
         taken = set(
-            AttendanceCheck.objects.filter(lesson__in=lessons).values_list("lesson", flat=True)
-        ) | set(
-            Attendance.objects.filter(lesson__in=lessons, pending=False).values_list(
-                "lesson", flat=True
-            )
+            Lesson.objects.filter(pk__in={f.lesson_id for f in by_what[What.ATTENDANCE]})
+            .filter(attendance_taken())
+            .values_list("pk", flat=True)
         )
         done |= {f.pk for f in by_what[What.ATTENDANCE] if f.lesson_id in taken}
     if What.TOPIC in by_what or What.HOMEWORK in by_what:
-        records = LessonRecord.objects.filter(lesson__in=lessons)
-        topics = set(records.exclude(topic="").values_list("lesson", flat=True))
-        homework = set(
-            records.annotate(files=Exists(HomeworkFile.objects.filter(record=OuterRef("pk"))))
-            .filter(HOMEWORK_GIVEN)
-            .values_list("lesson", flat=True)
-        )
+        topics, homework = set(), set()
+        for lesson, topic, given in (
+            records_with_files()
+            .filter(lesson__in=lessons)
+            .annotate(given=ExpressionWrapper(HOMEWORK_GIVEN, output_field=BooleanField()))
+            .values_list("lesson", "topic", "given")
+        ):
+            if topic.strip():
+                topics.add(lesson)
+            if given:
+                homework.add(lesson)
         done |= {f.pk for f in by_what.get(What.TOPIC, ()) if f.lesson_id in topics}
         done |= {f.pk for f in by_what.get(What.HOMEWORK, ()) if f.lesson_id in homework}
     if What.REASON in by_what:
