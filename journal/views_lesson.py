@@ -302,9 +302,9 @@ def _saved(request, access: LessonAccess, text: str):
 @require_POST
 @school_view(Role.TEACHER, Role.SUBSTITUTE)
 def journal_lesson_attendance_check(request, lesson_id: int):
-    """ "Attendance marked, everybody else present" (R-ATT-1): the course's teacher or the
-    lesson's substitute records that he took the register; a second press changes
-    nothing. Answers with the register's partial (htmx) or a redirect to the lesson."""
+    """The button «attendance marked, everybody else present» (R-ATT-1): the course's
+    teacher or the lesson's substitute records that he took the register; a second press
+    changes nothing. Answers with the register's partial (htmx) or a redirect back."""
     access = _lesson_access(request, lesson_id)
     if not access.can_edit:
         raise PermissionDenied
