@@ -236,7 +236,7 @@ def first_attendance(run: DeadlineRun) -> int:
 @deadline_job(DeadlineKind.FIRST_ATTENDANCE_DEPUTY)
 def first_attendance_deputy(run: DeadlineRun) -> int:
     """R-ATT-1: the first lessons still without attendance at the next check go to the
-    deputy heads (the director when there is none), with their teachers. Seven queries."""
+    deputy heads (the director when there is none), with their teachers. Six queries."""
     school = run.school
     with translation.override(django_settings.LANGUAGE_CODE):
         teachers_run = DeadlineRun.objects.filter(
@@ -294,11 +294,8 @@ def first_attendance_deputy(run: DeadlineRun) -> int:
             )
             lines.append(f"— {_lesson_text(row)} — {who}")
         title = _("First lessons without attendance: %(count)s") % {"count": len(open_)}
-        url = (
-            reverse("journal_lesson", args=[school.slug, open_[0].lesson_id])
-            if len(open_) == 1
-            else reverse("journal_index", args=[school.slug])
-        )
+        # the deputy's status page of the day: each class's first lesson and its register
+        url = f"{reverse('deadlines_status', args=[school.slug])}?date={run.date.isoformat()}"
         notice = Notice(deputies(school, run.date), title, "\n".join(lines), url)
         return len(notify_many(school=school, kind=Kind.REMINDER, notices=[notice]))
 

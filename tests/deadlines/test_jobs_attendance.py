@@ -344,7 +344,7 @@ def test_r_att_1_deputy_told_only_of_the_still_open_ones(
     assert notice.title == "Первые уроки без отметки посещаемости: 1"
     assert "— 5Б Вся, урок 1, Английский язык — Англичанова А." in notice.body
     assert "Математика" not in notice.body
-    assert notice.url == reverse("journal_lesson", args=[school.slug, lesson_5b.pk])
+    assert notice.url == reverse("deadlines_status", args=[school.slug]) + "?date=2026-10-06"
     assert [row[3] for row in findings(deputy_run)] == [lesson_5b.pk]
     deputy_run.refresh_from_db()
     assert deputy_run.notices == 1
