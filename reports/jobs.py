@@ -10,8 +10,8 @@
   month's report of every student one of whose parents refused electronic access, in one
   PDF to print, and a reminder to the class teacher. Atomic: a rerun finds the batch.
 
-Queries: a fixed number per class (about 13 for the weekly reports), whatever the number
-of students; the PDFs are the time (see reports/bench.py)."""
+Queries: a fixed number per class (14 for the weekly reports), whatever the number of
+students; the PDFs are the time (see reports/bench.py)."""
 
 import datetime as dt
 import logging
@@ -198,6 +198,11 @@ def parent_reports_send(run: DeadlineRun) -> int:
     with translation.override(settings.LANGUAGE_CODE):
         for school_class in week_classes(school, run.date):
             class_weekly_reports(school_class, monday, run.date)
+            # the claim lasts engine.LEASE from its start: renewed after each class, so
+            # that a big school taking longer is not claimed by a second worker meanwhile
+            DeadlineRun.objects.filter(pk=run.pk, finished_at__isnull=True).update(
+                started_at=timezone.now()
+            )
     total = ParentReport.objects.filter(school=school, week_start=monday).aggregate(
         sent=Sum("sent_to")
     )["sent"]

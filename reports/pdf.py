@@ -8,6 +8,7 @@ Texts follow the active language; the jobs render in the site's language."""
 
 import datetime as dt
 import functools
+import logging
 from pathlib import Path
 
 from django.conf import settings
@@ -25,6 +26,10 @@ def _weasy():
     web processes that never print do not import WeasyPrint."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
+
+    # WeasyPrint logs every step of every document at INFO: a line per step and PDF in
+    # the worker's log on Fridays
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
     fonts = FontConfiguration()
     path = finders.find(STYLESHEET)

@@ -177,6 +177,17 @@ def test_r_not_1_a_school_in_another_time_zone_gets_its_reports_at_its_15_00(peo
     assert not ParentReport.objects.filter(school=people.lyceum).exists()
 
 
+def test_r_not_1_the_job_renews_its_claim_after_each_class(people, week):
+    """A long run keeps its claim: a second worker cannot take it while it progresses."""
+    run = friday_run(people.lyceum)
+    later = FRIDAY_15_TOMSK + dt.timedelta(minutes=7)
+    with time_machine.travel(later, tick=False):
+        DeadlineRun.objects.filter(pk=run.pk).update(started_at=FRIDAY_15_TOMSK)
+        jobs.parent_reports_send(run)
+    run.refresh_from_db()
+    assert run.started_at == later
+
+
 def test_r_not_1_students_of_last_year_and_other_schools_are_left_alone(people, week):
     """Only the classes of the school's current year."""
     old_year = f.year_make(people.lyceum, "2025/2026", dt.date(2025, 9, 1), dt.date(2026, 5, 31))
@@ -192,7 +203,8 @@ def test_r_not_1_students_of_last_year_and_other_schools_are_left_alone(people, 
 def test_r_not_1_the_queries_do_not_grow_with_the_students(people, week):
     """Per class, in its savepoint: its reports (7 queries), the reports already made, the
     ParentReport rows, the parents, the notices (2), the sent counts — 13, and 2 for the
-    savepoint; for the run: the school, the year, the classes, the settings, the total."""
+    savepoint; after it the run's claim renewed. For the run: the school, the year, the
+    classes, the settings, the total."""
     run = friday_run(people.lyceum)
     with time_machine.travel(FRIDAY_15_TOMSK, tick=False), CaptureQueriesContext(connection) as few:
         jobs.parent_reports_send(run)
@@ -212,7 +224,7 @@ def test_r_not_1_the_queries_do_not_grow_with_the_students(people, week):
     assert ParentReport.objects.count() == 15
     assert Notification.objects.filter(kind=Kind.REPORT).count() == 5 + 12
     assert len(many) == len(few), [q["sql"][:80] for q in many.captured_queries]
-    assert len(many) == 5 + 2 * (13 + 2)
+    assert len(many) == 5 + 2 * (13 + 2 + 1)
 
 
 def test_r_not_1_a_student_sees_his_reports_but_only_parents_are_notified(people, week):
