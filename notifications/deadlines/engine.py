@@ -8,7 +8,7 @@ school's local time and queues one job per school and deadline; a job runs once.
   LATE_AFTER after its time (the beat or the database was down) still runs, once, marked
   late. A missed deadline of an earlier day does not: its notices would be about the past.
 - **Queue** after the commit. A broker that is down is logged; the run stays unfinished and
-  the next tick, after LEASE, queues it again.
+  the next tick, after LEASE, queues it again (on its day and the next, REQUEUE_DAYS).
 - **Run**: a job writes its notices and finishes its run in one transaction, holding the
   run's row lock, so a worker killed mid-job leaves nothing behind and the job's next run
   writes every notice exactly once; a second worker with the same run skips it. A long job
@@ -40,6 +40,10 @@ from .rules import deadlines_of_day, periods_near
 log = logging.getLogger(__name__)
 
 LATE_AFTER = dt.timedelta(minutes=15)  # three ticks of the beat
+# an unfinished run is queued again on its day and the next (a Friday evening report that
+# failed near midnight); an older one stays unfinished, for the status page: its notices
+# would be about the past
+REQUEUE_DAYS = dt.timedelta(days=1)
 LEASE = dt.timedelta(minutes=10)  # the default of settings.DEADLINES_LEASE_SECONDS
 MAX_ATTEMPTS = 5
 
@@ -145,7 +149,12 @@ def dispatch(now: dt.datetime | None = None, school_ids=None) -> DispatchReport:
                     queued_at=now,
                 ).values_list("pk", flat=True)
             )
-        stale = Q(finished_at__isnull=True, queued_at__lt=now - lease(), attempts__lt=MAX_ATTEMPTS)
+        stale = Q(
+            finished_at__isnull=True,
+            queued_at__lt=now - lease(),
+            attempts__lt=MAX_ATTEMPTS,
+            date__gte=first - REQUEUE_DAYS,
+        )
         if school_ids is not None:
             stale &= Q(school__in=ids)
         report.requeued = list(
@@ -203,7 +212,7 @@ def _failed(run_id: int, error: Exception, *, rolled_back: bool) -> None:
     if rolled_back:
         fields.update(attempts=F("attempts") + 1, started_at=timezone.now())
     DeadlineRun.objects.filter(pk=run_id, finished_at__isnull=True).update(**fields)
-    log.exception("deadlines: run %s failed", run_id)
+    log.error("deadlines: run %s failed: %s", run_id, text, exc_info=error)
 
 
 def run_execute(run_id: int) -> bool:
@@ -213,7 +222,8 @@ def run_execute(run_id: int) -> bool:
         return False
     job = JOBS.get(run.kind)
     if job is None:
-        log.error("deadlines: no job for %s (run %s)", run.kind, run_id)
+        # counted as a failed attempt: the dispatcher stops queueing it after MAX_ATTEMPTS
+        _failed(run_id, LookupError(f"no job for {run.kind}"), rolled_back=True)
         return False
     locked_attempt = False
     try:

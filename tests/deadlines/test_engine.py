@@ -429,3 +429,39 @@ def test_r_nfr_1_a_broker_down_at_dispatch_is_logged_and_the_runs_are_queued_lat
     assert sorted(later.requeued) == sorted(report.created)
     assert len(jobs.calls) == 4
     assert not DeadlineRun.objects.filter(finished_at__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_r_nfr_1_a_run_of_yesterday_is_queued_again_an_older_one_is_not(jobs, tomsk):
+    """A run left unfinished (the broker was down) is queued again on its day and the next
+    (a report that failed near midnight); after that its notices would be about the past:
+    it stays unfinished, for the status page."""
+    monday = local(tomsk, MON, "10:00")
+    dispatch_at(monday)
+    runs = set(DeadlineRun.objects.values_list("pk", flat=True))
+
+    assert set(dispatch_at(local(tomsk, TUE, "07:00")).requeued) == runs
+    wednesday = dt.date(2026, 10, 7)
+    assert dispatch_at(local(tomsk, wednesday, "07:00")).requeued == []
+    assert DeadlineRun.objects.filter(finished_at__isnull=True).count() == len(runs)
+
+
+@pytest.mark.django_db
+def test_r_nfr_1_a_run_without_its_job_fails_and_is_given_up(registry, tomsk, caplog, monkeypatch):
+    """A run whose kind has no job any more (a job removed in an update) is an error on the
+    status page and stops being queued after MAX_ATTEMPTS, instead of for ever."""
+    registry(K.FIRST_ATTENDANCE, lambda run: 0)
+    moment = local(tomsk, TUE, "09:30")
+    run = first_run(tomsk, moment)
+    monkeypatch.delitem(engine.JOBS, K.FIRST_ATTENDANCE)
+
+    with caplog.at_level(logging.ERROR, "notifications.deadlines.engine"):
+        for _ in range(engine.MAX_ATTEMPTS):
+            assert engine.run_execute(run.pk) is False
+            moment += engine.LEASE + dt.timedelta(seconds=1)
+            dispatch_at(moment)
+    run.refresh_from_db()
+    assert run.attempts == engine.MAX_ATTEMPTS
+    assert run.error == "LookupError: no job for first_attendance"
+    assert dispatch_at(moment + engine.LEASE * 2).requeued == []
+    assert "no job for first_attendance" in caplog.text
