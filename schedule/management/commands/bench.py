@@ -143,10 +143,28 @@ def section_diary(options: Options) -> list[Row]:
     return section_diary(options)
 
 
+def section_deadlines(options: Options) -> list[Row]:
+    """The deadlines dispatcher's sweep over 1,000 schools (issue 6): see
+    notifications/deadlines/bench.py."""
+    from notifications.deadlines.bench import section_deadlines
+
+    return section_deadlines(options)
+
+
+def section_reports(options: Options) -> list[Row]:
+    """The Friday parent reports of a ~1,000-student school, PDFs per second (issue 6): see
+    reports/bench.py."""
+    from reports.bench import section_reports
+
+    return section_reports(options)
+
+
 SECTIONS: dict[str, Callable[[Options], list[Row]]] = {
     "lessons": section_lessons,
     "journal": section_journal,
     "diary": section_diary,
+    "deadlines": section_deadlines,
+    "reports": section_reports,
 }
 
 
