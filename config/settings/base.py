@@ -159,6 +159,12 @@ SITE_URL = env("SITE_URL", default="http://localhost:8000")
 # no broker server (the embedded default).
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 BROKER_DIR = Path(env("BROKER_DIR", default=str(VAR_DIR / "broker")))
+# R-NFR-1: a Redis that hangs (accepts, never answers) would hold a publish for ever, and
+# with it the request that queues an e-mail after its commit; with these, a few seconds
+# (the publish is tried twice). socket_timeout stays above kombu's BRPOP wait (1 s).
+REDIS_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS
 if CELERY_BROKER_URL == "filesystem://":
     for _folder in ("queue", "processed", "control"):
         (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
