@@ -14,7 +14,6 @@ Queries: a fixed number per class (14 for the weekly reports), whatever the numb
 students; the PDFs are the time (see reports/bench.py)."""
 
 import datetime as dt
-import logging
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -37,8 +36,6 @@ from schedule.selectors import current_year
 from . import pdf
 from .models import ParentReport, PrintBatch
 from .selectors import StudentReport, class_reports
-
-log = logging.getLogger(__name__)
 
 DECLINED = ParentApplication.Decision.DECLINED
 

@@ -14,7 +14,9 @@ from notifications.deadlines.engine import dispatch, run_execute
 from notifications.models import DeadlineKind, DeadlineRun, Kind, Notification
 from reports import jobs, pdf
 from reports.models import PrintBatch
+from schedule.models import AcademicYear
 
+from .. import factories as f
 from .conftest import application, pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -124,6 +126,33 @@ def test_r_not_2_a_failed_run_leaves_nothing_and_its_rerun_makes_the_batch(
     monkeypatch.setattr(pdf, "period_pdf", real)
     assert execute(run, AT_15_TOMSK + dt.timedelta(minutes=5))
     assert PrintBatch.objects.count() == 1 and len(reminders(people.class_teacher)) == 1
+
+
+def test_r_not_2_each_school_on_its_own_first_school_day_and_time(people, week):
+    """The gymnasium (Yekaterinburg, UTC+5, no autumn vacation) makes its batch on Monday 2
+    November at 15:00 its time; the lyceum (Tomsk) is on vacation then."""
+    school = people.gymnasium
+    year = AcademicYear.objects.get(school=school)
+    seventh = f.class_make(school, year, 7, "В", class_teacher=people.outsider)
+    child = f.student_make(school, seventh, "Гимназистов", "Глеб")
+    father = f.UserFactory(username="gfather", last_name="Гимназистов", first_name="Гавриил")
+    parent = f.parent_make(school, father, child)
+    application(people, parent, ParentApplication.Decision.DECLINED, dt.date(2026, 9, 5))
+    both = [school.pk, people.lyceum.pk]
+    at_13 = dt.datetime(2026, 11, 2, 8, 0, tzinfo=dt.UTC)
+    with time_machine.travel(at_13, tick=False):
+        dispatch(at_13, school_ids=both)
+    assert not DeadlineRun.objects.filter(kind=DeadlineKind.PRINT_BATCH).exists()
+    at_15 = dt.datetime(2026, 11, 2, 10, 0, tzinfo=dt.UTC)
+    with time_machine.travel(at_15, tick=False):
+        dispatch(at_15, school_ids=both)
+    (run,) = DeadlineRun.objects.filter(kind=DeadlineKind.PRINT_BATCH)
+    assert run.school == school and run.date == dt.date(2026, 11, 2)
+    assert execute(run, at_15)
+    batch = PrintBatch.objects.get()
+    assert batch.school == school and list(batch.students.all()) == [child]
+    (notice,) = reminders(people.outsider)
+    assert notice.school == school and "октябрь 2026" in notice.title
 
 
 def test_r_not_2_no_declined_parent_no_batch(people, week):
