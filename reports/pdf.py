@@ -24,12 +24,11 @@ STYLESHEET = "reports/report.css"
 def _weasy():
     """(HTML, the parsed stylesheet, the font configuration), loaded on first use: the
     web processes that never print do not import WeasyPrint."""
+    # WeasyPrint logs every step of every document at INFO (from its import on): a line
+    # per step and PDF in the worker's log on Fridays
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
-
-    # WeasyPrint logs every step of every document at INFO: a line per step and PDF in
-    # the worker's log on Fridays
-    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
     fonts = FontConfiguration()
     path = finders.find(STYLESHEET)
