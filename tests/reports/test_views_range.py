@@ -60,7 +60,17 @@ def test_r_not_2_a_teacher_not_teaching_the_class_is_403(client, people, week):
     f.member(stranger, people.lyceum, "teacher")
     client.force_login(stranger)
     assert client.get(form_url(people.class_5a)).status_code == 403
-    assert client.get(index_url()).status_code == 403
+    # the section menu leads him to the index: it says he has no class, not 403
+    page = client.get(index_url())
+    assert page.status_code == 200
+    assert "у вас нет классов" in page.content.decode()
+    assert 'data-testid="print-batches-link"' not in page.content.decode()
+
+
+def test_r_not_2_the_class_teacher_and_leadership_find_the_printed_reports(client, people):
+    for user in (people.class_teacher, people.deputy):
+        client.force_login(user)
+        assert 'data-testid="print-batches-link"' in client.get(index_url()).content.decode()
 
 
 @pytest.mark.parametrize("who", ["parent", "student"])
