@@ -20,9 +20,7 @@ from collections import defaultdict
 
 from django.conf import settings as django_settings
 from django.db.models import (
-    BooleanField,
     Exists,
-    ExpressionWrapper,
     F,
     OuterRef,
     Q,
@@ -34,13 +32,12 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from journal.models import HomeworkFile, LessonRecord
 from schedule.models import Lesson
 
 from ..models import DeadlineFinding, DeadlineKind, DeadlineRun, Kind
 from ..services.notices import Notice, notify_many
 from .engine import deadline_job
-from .findings import attendance_taken, deputies, findings_open
+from .findings import HOMEWORK_GIVEN, attendance_taken, deputies, findings_open, records_with_files
 
 What = DeadlineFinding.What
 
@@ -102,20 +99,8 @@ def lesson_url(school, lesson_id: int) -> str:
     return reverse("journal_lesson", args=[school.slug, lesson_id])
 
 
-# on LessonRecord annotated with `has_files`. findings.HOMEWORK_GIVEN says the same but
-# names the annotation `files`, which Django refuses (LessonRecord.files is the reverse
-# relation of HomeworkFile): see lesson_findings_open.
-HOMEWORK = ~Q(homework="") | ~Q(homework_pages="") | ~Q(homework_exercises="") | Q(has_files=True)
-
-
-def _records():
-    """Lesson records annotated with `has_files`, for HOMEWORK."""
-    files = HomeworkFile.objects.filter(record=OuterRef("pk"))
-    return LessonRecord.objects.annotate(has_files=Exists(files))
-
-
 def _homework_given() -> Exists:
-    return Exists(_records().filter(HOMEWORK, lesson=OuterRef("pk")))
+    return Exists(records_with_files().filter(HOMEWORK_GIVEN, lesson=OuterRef("pk")))
 
 
 LESSON_FIELDS = (
@@ -240,30 +225,6 @@ def previous_run(run: DeadlineRun, kind: str, deputy_kind: str) -> DeadlineRun |
     )
 
 
-def lesson_findings_open(findings: list[DeadlineFinding]) -> set[int]:
-    """The ids of the lesson findings still not put right: the register by
-    findings.findings_open, topic and homework read here (one query) because
-    findings_open's own read of them raises (its `files` annotation clashes with the
-    reverse relation LessonRecord.files); once that is fixed this is findings_open."""
-    taken = findings_open([f for f in findings if f.what == What.ATTENDANCE])
-    content = [f for f in findings if f.what in (What.TOPIC, What.HOMEWORK)]
-    if not content:
-        return taken
-    topics, homework = set(), set()
-    for lesson_id, topic, given in (
-        _records()
-        .filter(lesson__in={f.lesson_id for f in content})
-        .annotate(given=ExpressionWrapper(HOMEWORK, output_field=BooleanField()))
-        .values_list("lesson_id", "topic", "given")
-    ):
-        if topic.strip():
-            topics.add(lesson_id)
-        if given:
-            homework.add(lesson_id)
-    done = {f.pk for f in content if f.lesson_id in (topics if f.what == What.TOPIC else homework)}
-    return taken | ({f.pk for f in content} - done)
-
-
 def findings_copy(run: DeadlineRun, findings: list[DeadlineFinding]) -> None:
     """The still-open findings of the teacher's run, copied onto the deputy's run: his
     status page reads what the deputy was told (one query)."""
@@ -298,7 +259,7 @@ def lesson_content_deputy(run: DeadlineRun) -> int:
             .select_related("teacher", "lesson__school_class", "lesson__group", "lesson__subject")
             .order_by("teacher__last_name", "teacher__first_name", "teacher", "lesson__starts_at")
         )
-        still = lesson_findings_open(findings)
+        still = findings_open(findings)
         open_ = [f for f in findings if f.pk in still]
         if not open_:
             return 0
