@@ -42,7 +42,7 @@ from schedule.models import Enrolment, Lesson, SchoolClass
 from ..models import DeadlineFinding, DeadlineKind, DeadlineRun, Kind
 from ..services.notices import Notice, notify_many
 from .engine import deadline_job
-from .findings import attendance_taken, deputies, findings_open
+from .findings import attendance_taken, deputies, findings_copy, findings_open
 from .jobs_lessons import course_name, person_name
 
 What = DeadlineFinding.What
@@ -260,19 +260,7 @@ def first_attendance_deputy(run: DeadlineRun) -> int:
         open_ = [f for f in findings if f.pk in still]
         if not open_:
             return 0
-        DeadlineFinding.objects.bulk_create(
-            DeadlineFinding(
-                school=school,
-                run=run,
-                what=f.what,
-                teacher_id=f.teacher_id,
-                school_class_id=f.school_class_id,
-                lesson_id=f.lesson_id,
-                subject_id=f.subject_id,
-                date=f.date,
-            )
-            for f in open_
-        )
+        findings_copy(run, open_)
         lines = [
             _("Attendance at these first lessons of %(date)s is still not marked:")
             % {"date": f"{run.date:%d.%m.%Y}"}

@@ -37,7 +37,14 @@ from schedule.models import Lesson
 from ..models import DeadlineFinding, DeadlineKind, DeadlineRun, Kind
 from ..services.notices import Notice, notify_many
 from .engine import deadline_job
-from .findings import HOMEWORK_GIVEN, attendance_taken, deputies, findings_open, records_with_files
+from .findings import (
+    HOMEWORK_GIVEN,
+    attendance_taken,
+    deputies,
+    findings_copy,
+    findings_open,
+    records_with_files,
+)
 
 What = DeadlineFinding.What
 
@@ -222,26 +229,6 @@ def previous_run(run: DeadlineRun, kind: str, deputy_kind: str) -> DeadlineRun |
         .filter(Q(date__gte=Coalesce(Subquery(reported), Value(dt.date.min))))
         .order_by("-date")
         .first()
-    )
-
-
-def findings_copy(run: DeadlineRun, findings: list[DeadlineFinding]) -> None:
-    """The still-open findings of the teacher's run, copied onto the deputy's run: his
-    status page reads what the deputy was told (one query)."""
-    DeadlineFinding.objects.bulk_create(
-        DeadlineFinding(
-            school_id=f.school_id,
-            run=run,
-            what=f.what,
-            teacher_id=f.teacher_id,
-            school_class_id=f.school_class_id,
-            lesson_id=f.lesson_id,
-            student_id=f.student_id,
-            subject_id=f.subject_id,
-            period_id=f.period_id,
-            date=f.date,
-        )
-        for f in findings
     )
 
 

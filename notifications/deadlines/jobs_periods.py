@@ -52,8 +52,8 @@ from ..models import DeadlineFinding, DeadlineKind, DeadlineRun, Kind
 from ..services.notices import Notice, notify_many
 from .calendar import calendars_load
 from .engine import deadline_job
-from .findings import deputies, findings_open
-from .jobs_lessons import course_name, findings_copy, person_name, previous_run
+from .findings import deputies, findings_copy, findings_open
+from .jobs_lessons import course_name, person_name, previous_run
 from .rules import periods_near, run_periods
 
 What = DeadlineFinding.What
