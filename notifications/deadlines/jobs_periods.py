@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings as django_settings
+from django.db import connection
 from django.db.models import OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -143,19 +144,22 @@ def courses_of(school, pairs, until: dt.date | None = None) -> dict[tuple[int, i
         Lesson.objects.filter(where, school=school, is_cancelled=False)
         .filter(subject__no_attestation=False)
         .order_by("group_id", "subject_id", "-date", "-number")
-        .distinct("group_id", "subject_id")
-        .values_list(
-            "group_id",
-            "subject_id",
-            "school_class_id",
-            "group__is_whole_class",
-            "group__name",
-            "subject__name",
-            "teacher_id",
-        )
+    )
+    if connection.vendor == "postgresql":
+        rows = rows.distinct("group_id", "subject_id")  # else the first row of each is kept
+    rows = rows.values_list(
+        "group_id",
+        "subject_id",
+        "school_class_id",
+        "group__is_whole_class",
+        "group__name",
+        "subject__name",
+        "teacher_id",
     )
     courses = {}
     for group_id, subject_id, class_id, whole, group_name, subject_name, teacher_id in rows:
+        if (group_id, subject_id) in courses:
+            continue  # an earlier lesson of a course already read (SQLite: no DISTINCT ON)
         school_class, period = period_of[class_id]
         course = Course(
             group_id, subject_id, school_class, period, whole, group_name, subject_name, teacher_id

@@ -6,6 +6,7 @@ after the commit, acknowledged late, and a broker that is down loses nothing."""
 
 import datetime as dt
 import logging
+import os
 import threading
 import time
 
@@ -28,6 +29,13 @@ jobs = engine_fixtures.jobs  # the fixtures
 registry = engine_fixtures.registry
 
 TUE, MON = dt.date(2026, 10, 6), dt.date(2026, 10, 5)
+
+
+# row locks (select_for_update ... skip_locked) and concurrent inserts: PostgreSQL's, not SQLite's
+ON_POSTGRES = pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")),
+    reason="needs PostgreSQL's row locks (CI sets DATABASE_URL)",
+)
 
 
 @pytest.fixture
@@ -121,6 +129,8 @@ def _in_threads(*functions):
     return results
 
 
+@pytest.mark.needs_postgres
+@ON_POSTGRES
 @pytest.mark.django_db(transaction=True)
 def test_r_nfr_1_two_workers_with_the_same_run_write_its_notices_once(registry, monkeypatch):
     """Two workers get the same run at the same moment (a duplicate message): one runs the
@@ -148,6 +158,8 @@ def test_r_nfr_1_two_workers_with_the_same_run_write_its_notices_once(registry, 
     assert (run.attempts, run.notices) == (1, 2)
 
 
+@pytest.mark.needs_postgres
+@ON_POSTGRES
 @pytest.mark.django_db(transaction=True)
 def test_r_nfr_1_two_dispatchers_at_once_create_each_run_once(jobs):
     """Two beats (a restart overlapping the old one) tick at the same moment: the unique
