@@ -166,6 +166,9 @@ def _measure(options: Options, school) -> list[Row]:
     with (
         _no_email(),
         mock.patch.object(pdf, "weekly_pdf", renderer),
+        # one worker measured: the classes are not offered to other workers (the broker
+        # is left alone); with N workers the school's classes are shared among them
+        mock.patch.object(jobs, "_shares_queue", lambda run, classes: None),
         CaptureQueriesContext(connection) as queries,
     ):
         started = time.perf_counter()

@@ -14,11 +14,13 @@ Queries: a fixed number per class (14 for the weekly reports), whatever the numb
 students; the PDFs are the time (see reports/bench.py)."""
 
 import datetime as dt
+import logging
 
+from celery import current_app
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Q, Subquery, Sum
 from django.urls import reverse
 from django.utils import dateformat, timezone, translation
@@ -38,6 +40,8 @@ from .models import ParentReport, PrintBatch
 from .selectors import StudentReport, class_reports
 
 DECLINED = ParentApplication.Decision.DECLINED
+
+log = logging.getLogger(__name__)
 
 
 def week_start(day: dt.date) -> dt.date:
@@ -185,16 +189,63 @@ def week_classes(school: School, day: dt.date) -> list[SchoolClass]:
     return classes
 
 
+def class_weekly_reports_once(school_class: SchoolClass, monday: dt.date, day: dt.date) -> int:
+    """class_weekly_reports, when another worker may be on the same class: the first to
+    commit wins (the weekly report is unique per student and week), the other's
+    transaction is rolled back whole and it moves on."""
+    try:
+        return class_weekly_reports(school_class, monday, day)
+    except IntegrityError:
+        log.info("reports: class %s of week %s was done by another worker", school_class.pk, monday)
+        return 0
+
+
+def _shares_queue(run: DeadlineRun, classes: list[SchoolClass]) -> None:
+    """Offer the classes to the other workers, in order; this worker takes them from the
+    end. Workers that are there share the school (WeasyPrint is the time, one core per
+    worker); with none, or the broker down, this worker does them all."""
+    from .tasks import parent_reports_class
+
+    for school_class in classes:
+        try:
+            parent_reports_class.apply_async((run.pk, school_class.pk))
+        except Exception:
+            log.warning("reports: class shares not queued (broker unavailable)", exc_info=True)
+            return
+
+
+def parent_reports_share(run_id: int, class_id: int) -> int:
+    """A queued share: the class's reports, unless the run is over."""
+    run = DeadlineRun.objects.select_related("school").filter(pk=run_id).first()
+    if run is None or run.finished_at is not None:
+        return 0
+    school_class = SchoolClass.objects.select_related("class_teacher").filter(
+        school=run.school, pk=class_id
+    )
+    school_class = school_class.first()
+    if school_class is None:
+        return 0
+    school_class.school = run.school
+    with translation.override(settings.LANGUAGE_CODE):
+        return class_weekly_reports_once(school_class, week_start(run.date), run.date)
+
+
 @deadline_job(DeadlineKind.PARENT_REPORT, atomic=False)
 def parent_reports_send(run: DeadlineRun) -> int:
     """R-NOT-1: the week (Monday of run.date's week to run.date) of every student of the
     school's current year; returns the notices of the week's reports, those of an earlier
-    attempt of this run included."""
+    attempt of this run, and of other workers' shares, included. The run is finished only
+    when this worker has gone through every class, so every report is made by then."""
     school = run.school
     monday = week_start(run.date)
+    classes = week_classes(school, run.date)
+    # in-process tasks (the test settings) would only do the same classes first
+    if len(classes) > 1 and not current_app.conf.task_always_eager:
+        _shares_queue(run, classes)
+        classes = classes[::-1]
     with translation.override(settings.LANGUAGE_CODE):
-        for school_class in week_classes(school, run.date):
-            class_weekly_reports(school_class, monday, run.date)
+        for school_class in classes:
+            class_weekly_reports_once(school_class, monday, run.date)
             # the claim lasts engine.LEASE from its start: renewed after each class, so
             # that a big school taking longer is not claimed by a second worker meanwhile
             DeadlineRun.objects.filter(pk=run.pk, finished_at__isnull=True).update(
